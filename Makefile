@@ -1,0 +1,59 @@
+# Tune or Prompt: every habit is one target. `make run` and `make test` set up what they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+INSTALLED := $(VENV)/.installed
+ENCODINGS := .cache/tiktoken/.verified
+export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
+
+.PHONY: run test lint fmt bench soak setup browser clean
+
+# Reinstall only when the project's dependencies change.
+$(INSTALLED): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+# tiktoken's encodings, fetched once and checked against tiktoken's own SHA-256.
+$(ENCODINGS): $(INSTALLED) app/domain/encodings.py
+	$(PY) -m app.domain.encodings prepare --cache-dir $(TIKTOKEN_CACHE_DIR)
+	@touch $@
+
+setup: $(INSTALLED) $(ENCODINGS)
+
+# Debian's Chromium for the browser tests. Without root or apt the browser tests skip
+# loudly (and fail under CI=true).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "WARNING: could not install chromium; browser tests will skip"; \
+	else echo "WARNING: /usr/bin/chromium missing and cannot be installed here; browser tests will skip"; fi
+
+run: setup
+	$(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
+
+test: setup browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(PY) -m ruff check app tests bench
+	$(PY) -m ruff format --check app tests bench
+	$(PY) -m mypy app
+
+fmt: $(INSTALLED)
+	$(PY) -m ruff format app tests bench
+	$(PY) -m ruff check --fix app tests bench
+
+bench: setup
+	$(PY) bench/run.py
+
+soak: setup
+	$(PY) bench/soak.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Tune or Prompt: fine-tune a small model or keep prompting a large one?"""

@@ -1,0 +1,10 @@
+"""HTTP routes. Thin: parse, call the domain, render. One module per concern."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api import health
+
+router = APIRouter()
+router.include_router(health.router)

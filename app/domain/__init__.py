@@ -1,0 +1,1 @@
+"""The domain: cost model, token counting and chart geometry. No web framework imports here."""

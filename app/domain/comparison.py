@@ -1,0 +1,131 @@
+"""The result of comparing the two arms: the response half of the public contract.
+
+Numbers are unrounded USD; `None` (JSON null) appears exactly where COST_MODEL.md says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Approach = Literal[
+    "prompt_engineering", "fine_tuning", "prompt_then_fine_tune", "fine_tune_plus_prompt"
+]
+ArmName = Literal["prompted", "finetuned"]
+
+
+class MonthCost(BaseModel):
+    month: int = Field(description="0 is before launch: one-time costs land there")
+    queries: float
+    cost: float = Field(description="USD spent in this month")
+    cumulative: float = Field(description="USD spent from month 0 to this month")
+    replicas: int | None = Field(
+        default=None, description="Self-hosted GPU replicas running this month"
+    )
+
+
+class PriceUsed(BaseModel):
+    value: float
+    source: str = Field(
+        description="'request', 'catalog:<model id>', 'catalog:<model id> (long context)', "
+        "'default' or 'negotiated:<file>'"
+    )
+
+
+class PerQueryBreakdown(BaseModel):
+    """What one query costs on average over the horizon, by part (USD)."""
+
+    cached_input: float
+    cache_write: float = Field(description="Static prompt tokens billed on a cache miss")
+    input: float = Field(description="Dynamic input tokens")
+    output: float
+    errors: float = Field(description="error_rate x cost_per_error")
+    fixed: float = Field(description="Monthly fixed costs and hosting, spread over all queries")
+    one_time: float = Field(description="Month-0 and retraining costs, spread over all queries")
+
+
+class ArmResult(BaseModel):
+    model: str | None = Field(description="Catalog row used, if any")
+    serving: Literal["per_token", "self_hosted"]
+    prices: dict[str, PriceUsed] = Field(description="Effective prices (USD per 1M tokens)")
+    variable_cost_per_query: float = Field(description="USD per query: tokens and errors")
+    one_time_cost: float = Field(description="USD in month 0")
+    recurring_one_time_cost: float = Field(
+        description="USD of one retraining (finetuned) or 0; billed in months R, 2R, ..."
+    )
+    monthly_fixed_cost: float = Field(description="USD per month of fixed costs and hourly hosting")
+    total_cost: float = Field(description="USD from month 0 to the horizon")
+    total_queries: float
+    average_cost_per_query: float | None = Field(description="null when there are no queries")
+    per_query: PerQueryBreakdown | None = Field(description="null when there are no queries")
+    monthly: list[MonthCost]
+
+
+class BreakEven(BaseModel):
+    payback_month: int | None = Field(
+        description="First month whose cumulative fine-tuned cost is at most the prompted one"
+    )
+    monthly_volume: float | None = Field(
+        description="Smallest constant monthly volume at which fine-tuning costs no more over the horizon"
+    )
+    queries_to_recoup: float | None = Field(
+        description="Extra one-time investment divided by the month-1 saving per query"
+    )
+
+
+class Reason(BaseModel):
+    code: str
+    text: str
+    fields: list[str] = Field(description="Inputs that drove this reason (dotted names)")
+
+
+class Recommendation(BaseModel):
+    approach: Approach
+    headline: str
+    reasons: list[Reason]
+
+
+class Warning(BaseModel):
+    code: str
+    message: str
+    arm: ArmName | None = None
+    field: str | None = None
+
+
+class Comparison(BaseModel):
+    title: str | None = None
+    horizon_months: int
+    prompted: ArmResult
+    finetuned: ArmResult
+    break_even: BreakEven
+    savings_over_horizon: float = Field(
+        description="total prompted - total fine-tuned (positive: fine-tuning saves money)"
+    )
+    recommendation: Recommendation
+    warnings: list[Warning]
+    prices_as_of: date | None = Field(
+        description="Oldest as-of date of the catalog prices used; null when every price was given"
+    )
+    prices_stale: bool = Field(description="True when prices_as_of is older than the stale threshold")
+
+
+class VolumePoint(BaseModel):
+    volume: float = Field(description="Constant monthly volume (queries/month)")
+    prompted: float = Field(description="Steady monthly cost (USD), one-time costs spread")
+    finetuned: float
+
+
+class MonthPoint(BaseModel):
+    month: int
+    prompted: float = Field(description="Cumulative USD")
+    finetuned: float
+
+
+class Curves(BaseModel):
+    volume: list[VolumePoint]
+    cumulative: list[MonthPoint]
+    break_even_volume: float | None
+    payback_month: int | None
+    current_volume: float

@@ -1,0 +1,281 @@
+"""The recommendation and the lifecycle warnings.
+
+Cost decides first; the decision factors (DECISION_FRAMEWORK.md) qualify it. Every reason
+names the inputs that drove it, so a reader can see what to change to change the answer.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from app.domain.comparison import Approach, BreakEven, Reason, Recommendation, Warning
+from app.domain.formatting import count, usd
+from app.pricing.catalog import Catalog
+
+if TYPE_CHECKING:
+    from app.domain.engine import ArmCosts, Resolved
+
+LONG_PROMPT_TOKENS = 2000  # "a prompt of thousands of tokens"
+
+
+def add_months(start: date, months: int) -> date:
+    y, m = divmod(start.month - 1 + months, 12)
+    year, month = start.year + y, m + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def month_of(start: date, when: date) -> int:
+    """The 1-based month of the horizon that `when` falls in (0: before month 1)."""
+    if when < start:
+        return 0
+    m = (when.year - start.year) * 12 + when.month - start.month
+    if add_months(start, m) > when:
+        m -= 1
+    return m + 1
+
+
+def lifecycle_warnings(resolved: Resolved, catalog: Catalog, start: date) -> list[Warning]:
+    horizon = resolved.scenario.workload.horizon_months
+    end = add_months(start, horizon)
+    out: list[Warning] = []
+    for costs in (resolved.prompted, resolved.finetuned):
+        entry = catalog.get(costs.model) if costs.model else None
+        if entry is None or entry.lifecycle is None:
+            continue
+        life = entry.lifecycle
+        arm = costs.name
+        for code, when, what in (
+            ("model_shutdown", life.shutdown, "shuts down"),
+            ("model_deprecated", life.deprecated, "is deprecated"),
+        ):
+            if when is None or when >= end:
+                continue
+            if when < start:
+                msg = f"{entry.id} {'was shut down' if code == 'model_shutdown' else 'was deprecated'} on {when.isoformat()}, before this scenario starts."
+            else:
+                msg = (
+                    f"{entry.id} {what} on {when.isoformat()} (month {month_of(start, when)} of "
+                    f"{horizon}): the {arm} arm must move to another model by then."
+                )
+            out.append(Warning(code=code, arm=arm, field=f"{arm}.model", message=msg))
+        closes = life.fine_tuning_closes
+        if arm == "finetuned" and closes is not None and costs.self_hosted is None:
+            if closes < start:
+                out.append(
+                    Warning(
+                        code="fine_tuning_closed",
+                        arm=arm,
+                        field="finetuned.model",
+                        message=f"New fine-tuning jobs on {entry.id} cannot be started after {closes.isoformat()}, before this scenario starts.",
+                    )
+                )
+            elif costs.retrain_every:
+                late = [
+                    m
+                    for m in range(costs.retrain_every, horizon + 1, costs.retrain_every)
+                    if add_months(start, m - 1) > closes
+                ]
+                if late:
+                    out.append(
+                        Warning(
+                            code="retraining_after_close",
+                            arm=arm,
+                            field="finetuned.retrain_every_months",
+                            message=(
+                                f"Retraining from month {late[0]} falls after {closes.isoformat()}, when new "
+                                f"fine-tuning jobs on {entry.id} can no longer be started."
+                            ),
+                        )
+                    )
+    return out
+
+
+def _crossing_month(volumes: Sequence[float], volume: float | None) -> int | None:
+    """First month whose volume reaches the break-even volume, if month 1 is below it."""
+    if volume is None or not volumes or volumes[0] >= volume:
+        return None
+    for m, q in enumerate(volumes, start=1):
+        if q >= volume:
+            return m
+    return None
+
+
+def recommend(
+    resolved: Resolved,
+    volumes: Sequence[float],
+    break_even: BreakEven,
+    savings: float,
+    warnings: Sequence[Warning],
+    start: date,
+) -> Recommendation:
+    s = resolved.scenario
+    pr, ft = resolved.prompted, resolved.finetuned
+    f = s.factors
+    H = s.workload.horizon_months
+    reasons: list[Reason] = []
+    scale_fields = ["workload.queries_per_month", "workload.horizon_months"]
+
+    def add(code: str, text: str, *fields: str) -> None:
+        reasons.append(Reason(code=code, text=text, fields=list(fields)))
+
+    cheaper = savings > 0
+    total_pr = max(abs(_total(pr, volumes)), 1e-12)
+    if cheaper:
+        add(
+            "fine_tuning_cheaper",
+            f"Over {H} months fine-tuning costs {usd(savings)} less than prompting "
+            f"({savings / total_pr:.0%} of the prompted total).",
+            *scale_fields,
+        )
+    else:
+        add(
+            "prompting_cheaper",
+            f"Over {H} months fine-tuning costs {usd(-savings)} more than prompting, so cost does not justify it."
+            if savings < 0
+            else f"Over {H} months both approaches cost the same.",
+            *scale_fields,
+        )
+    if break_even.payback_month is not None and break_even.payback_month > 0:
+        add(
+            "payback",
+            f"The fine-tuning investment pays back in month {break_even.payback_month}.",
+            "finetuned.setup_cost",
+            "finetuned.training.examples",
+            "finetuned.cost_per_example",
+        )
+    V = break_even.monthly_volume
+    q1 = s.workload.queries_per_month
+    if V is not None and V > 0:
+        add(
+            "break_even_volume",
+            f"Fine-tuning breaks even from {count(V)} queries a month; you run {count(q1)} now.",
+            "workload.queries_per_month",
+        )
+    elif V is None:
+        add(
+            "no_break_even_volume",
+            "Fine-tuning does not break even at any monthly volume: its cost per query is not lower than prompting's.",
+            "prompted.static_prompt_tokens",
+            "finetuned.static_prompt_tokens",
+        )
+
+    per_query_gap = pr.variable_cost_per_query - ft.variable_cost_per_query
+    if pr.errors > ft.errors:
+        add(
+            "fewer_errors",
+            f"Fewer errors save {usd(pr.errors - ft.errors)} per query with the fine-tuned model.",
+            "prompted.error_rate",
+            "finetuned.error_rate",
+            "prompted.cost_per_error",
+            "finetuned.cost_per_error",
+        )
+    elif ft.errors > pr.errors:
+        add(
+            "more_errors",
+            f"The fine-tuned model's errors cost {usd(ft.errors - pr.errors)} more per query.",
+            "prompted.error_rate",
+            "finetuned.error_rate",
+        )
+
+    examples = s.finetuned.training.examples
+    too_few = examples < f.min_examples
+    if too_few:
+        add(
+            "too_few_examples",
+            f"{count(examples)} training examples is below {count(f.min_examples)}: a fine-tune "
+            "on so few tends to overfit. Collect data first (prompted traffic is a good source).",
+            "finetuned.training.examples",
+            "factors.min_examples",
+        )
+    volatile = f.requirements_volatility == "high"
+    if volatile:
+        add(
+            "requirements_change_often",
+            "Requirements change often: a prompt changes in minutes, a fine-tuned model locks behaviour in until the next training run.",
+            "factors.requirements_volatility",
+        )
+    if f.strict_format:
+        add(
+            "strict_format",
+            "A strict output format is learnt more reliably by fine-tuning than asked for in a prompt.",
+            "factors.strict_format",
+        )
+    if f.specialised_domain:
+        add(
+            "specialised_domain",
+            "A specialised vocabulary favours fine-tuning.",
+            "factors.specialised_domain",
+        )
+    if s.prompted.static_prompt_tokens >= LONG_PROMPT_TOKENS:
+        add(
+            "long_prompt",
+            f"The prompt carries {count(s.prompted.static_prompt_tokens)} tokens of instructions and "
+            "examples on every request; fine-tuning moves them into the weights.",
+            "prompted.static_prompt_tokens",
+        )
+    for w in warnings:
+        if w.code in ("model_shutdown", "fine_tuning_closed", "retraining_after_close"):
+            add("lifecycle", w.message, w.field or f"{w.arm}.model")
+
+    crossing = _crossing_month(volumes, V)
+    approach: Approach
+    if crossing is not None and (not cheaper or q1 < (V or 0)):
+        approach = "prompt_then_fine_tune"
+        assert V is not None
+        headline = (
+            f"Prompt now; fine-tune when volume reaches {count(V)} queries a month "
+            f"(month {crossing} at your growth)."
+        )
+        add(
+            "volume_grows_past_break_even",
+            headline,
+            "workload.queries_per_month",
+            "workload.monthly_growth",
+        )
+    elif too_few:
+        approach = "prompt_then_fine_tune" if cheaper else "prompt_engineering"
+        headline = (
+            f"Keep prompting and collect at least {count(f.min_examples)} good examples before fine-tuning."
+        )
+    elif not cheaper:
+        approach = "prompt_engineering"
+        headline = (
+            f"Keep prompting: fine-tuning would cost {usd(-savings)} more over {H} months."
+            if savings < 0
+            else f"Keep prompting: fine-tuning saves nothing over {H} months."
+        )
+    elif volatile:
+        approach = "prompt_then_fine_tune"
+        headline = (
+            f"Keep prompting until requirements settle, then fine-tune: it would save {usd(savings)} over {H} months."
+        )
+    else:
+        approach = "fine_tune_plus_prompt" if s.finetuned.static_prompt_tokens > 0 else "fine_tuning"
+        when = (
+            f"pays back in month {break_even.payback_month}"
+            if break_even.payback_month
+            else "is cheaper from the start"
+        )
+        headline = f"Fine-tune: it {when} and saves {usd(savings)} over {H} months."
+        if approach == "fine_tune_plus_prompt":
+            add(
+                "keep_short_prompt",
+                f"Keep the fine-tuned model's short prompt ({count(s.finetuned.static_prompt_tokens)} tokens) for the task at hand; the weights carry format and domain.",
+                "finetuned.static_prompt_tokens",
+            )
+    if per_query_gap <= 0 and cheaper:
+        # Savings with no per-query saving come from fixed costs, not from fine-tuning itself.
+        add(
+            "no_per_query_saving",
+            "The fine-tuned arm is not cheaper per query; its advantage comes from fixed costs.",
+            "prompted.monthly_fixed_cost",
+            "finetuned.monthly_fixed_cost",
+        )
+    return Recommendation(approach=approach, headline=headline, reasons=reasons)
+
+
+def _total(costs: ArmCosts, volumes: Sequence[float]) -> float:
+    return costs.one_time + sum(costs.month_cost(q, m) for m, q in enumerate(volumes, start=1))

@@ -1,0 +1,223 @@
+"""The scenario a user describes: the request half of the public contract.
+
+Field names and units are the API's contract (see docs/api.md); every limit is declared here,
+so a bad value is rejected with the field path before the engine runs.
+Money is USD, token prices USD per 1M tokens, volume queries per month, time whole months.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_VOLUME = 1e12  # queries per month; also the ceiling of the break-even volume search
+MAX_TOKENS = 1e7
+MAX_PRICE = 1e5  # USD per 1M tokens
+MAX_MONEY = 1e12  # USD
+
+
+class _Input(BaseModel):
+    # Unknown fields are errors: a typo in a spreadsheet URL must not fall back to a default.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+Rate = Annotated[float, Field(ge=0, le=1)]
+Tokens = Annotated[float, Field(ge=0, le=MAX_TOKENS)]
+Money = Annotated[float, Field(ge=0, le=MAX_MONEY)]
+Price = Annotated[float, Field(ge=0, le=MAX_PRICE)]
+
+
+class Workload(_Input):
+    queries_per_month: float = Field(
+        default=100_000, ge=0, le=MAX_VOLUME, description="Queries in month 1 (queries/month)"
+    )
+    monthly_growth: float = Field(
+        default=0.0,
+        ge=-0.5,
+        le=1.0,
+        description="Month-over-month volume growth as a fraction (0.05 = +5% a month)",
+    )
+    horizon_months: int = Field(
+        default=12, ge=1, le=120, description="Months compared, after the month-0 investment"
+    )
+    peak_to_average: float = Field(
+        default=2.0,
+        ge=1,
+        le=100,
+        description="Peak traffic over average traffic; sizes self-hosted GPU replicas",
+    )
+    start_date: date | None = Field(
+        default=None,
+        description="First day of month 1 (ISO date); today when omitted. Used for model lifecycle dates.",
+    )
+
+
+class Prices(_Input):
+    """Explicit prices; each one given overrides the catalog's."""
+
+    input: Price | None = Field(default=None, description="USD per 1M uncached input tokens")
+    cached_input: Price | None = Field(
+        default=None, description="USD per 1M input tokens read from the prompt cache"
+    )
+    cache_write: Price | None = Field(
+        default=None,
+        description="USD per 1M prompt tokens written to the cache on a miss (defaults to input)",
+    )
+    output: Price | None = Field(default=None, description="USD per 1M output tokens")
+    batch_discount: Rate | None = Field(
+        default=None, description="Discount of the batch API as a fraction (0.5 = half price)"
+    )
+
+
+class Arm(_Input):
+    model: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Catalog model id. Omitted with no prices: the arm's default model.",
+    )
+    prices: Prices = Field(default_factory=Prices)
+    static_prompt_tokens: Tokens = Field(
+        default=0,
+        description="Tokens of the identical prefix of every request (instructions, few-shot examples); the cacheable part",
+    )
+    dynamic_input_tokens: Tokens = Field(
+        default=500, description="Tokens that change per query (user input, retrieved context)"
+    )
+    output_tokens: Tokens = Field(
+        default=300, description="Generated tokens per query, reasoning tokens included"
+    )
+    cache_hit_rate: Rate = Field(
+        default=0.0, description="Share of requests whose static prompt is read from the cache"
+    )
+    batch_share: Rate = Field(default=0.0, description="Share of requests sent through a batch API")
+    error_rate: Rate = Field(default=0.0, description="Share of answers that are wrong")
+    cost_per_error: Money = Field(
+        default=0.0, description="Expected USD cost of one wrong answer (review, escalation, refund)"
+    )
+    setup_cost: Money = Field(default=0.0, description="One-time USD cost in month 0")
+    monthly_fixed_cost: Money = Field(
+        default=0.0, description="USD per month of upkeep (prompt/model maintenance, monitoring)"
+    )
+
+
+DEFAULT_PROMPTED_MODEL = "gpt-4.1"
+DEFAULT_FINETUNED_MODEL = "ft:gpt-4.1-mini"
+
+
+class PromptedArm(Arm):
+    static_prompt_tokens: Tokens = Field(
+        default=3000,
+        description="Tokens of the identical prefix of every request (instructions, few-shot examples); the cacheable part",
+    )
+    setup_cost: Money = Field(
+        default=2000, description="One-time USD cost in month 0: prompt design and evaluation"
+    )
+    monthly_fixed_cost: Money = Field(
+        default=500, description="USD per month: prompt upkeep, regression tests, monitoring"
+    )
+
+
+class Training(_Input):
+    examples: int = Field(default=1000, ge=0, le=100_000_000, description="Training examples")
+    tokens_per_example: Tokens = Field(default=1000, description="Tokens per training example")
+    epochs: float | Literal["auto"] = Field(
+        default="auto",
+        description="Passes over the training file; 'auto' follows OpenAI's default rule (3, adjusted for very small or large files)",
+    )
+    price_per_mtok: Price | None = Field(
+        default=None, description="USD per 1M training tokens (overrides the catalog)"
+    )
+    gpu_hours: float | None = Field(
+        default=None,
+        ge=0,
+        le=1e7,
+        description="GPU hours per training run; when given, training is billed by the hour",
+    )
+    gpu_hourly_price: float | None = Field(
+        default=None,
+        ge=0,
+        le=1e4,
+        description="USD per training GPU-hour (defaults to the catalog's hourly training price or the self-hosted GPU price)",
+    )
+
+    @model_validator(mode="after")
+    def _epochs_positive(self) -> Training:
+        if self.epochs != "auto" and not (0 < self.epochs <= 100):
+            raise ValueError("epochs must be 'auto' or a number in (0, 100]")
+        return self
+
+
+class SelfHosted(_Input):
+    gpu_hourly_price: float = Field(gt=0, le=1e4, description="USD per GPU-hour")
+    gpus_per_replica: int = Field(default=1, ge=1, le=1024, description="GPUs in one serving replica")
+    prefill_tokens_per_s: float = Field(
+        gt=0, le=1e9, description="Input tokens per second one replica processes (aggregate)"
+    )
+    decode_tokens_per_s: float = Field(
+        gt=0, le=1e9, description="Output tokens per second one replica generates (aggregate)"
+    )
+    min_replicas: int = Field(default=1, ge=0, le=100_000, description="Replicas kept running at any volume")
+    target_utilization: float = Field(
+        default=0.7, gt=0, le=1, description="Share of a replica's capacity planned for at peak"
+    )
+
+
+class FinetunedArm(Arm):
+    static_prompt_tokens: Tokens = Field(
+        default=200,
+        description="Tokens of the short prompt the fine-tuned model still needs",
+    )
+    setup_cost: Money = Field(
+        default=10_000,
+        description="One-time USD cost in month 0: engineering of the training and serving pipeline",
+    )
+    monthly_fixed_cost: Money = Field(
+        default=1000, description="USD per month of MLOps upkeep: monitoring, versioning, rollback"
+    )
+    training: Training = Field(default_factory=Training)
+    cost_per_example: Money = Field(
+        default=2.0, description="USD to collect, clean and label one training example"
+    )
+    evaluation_cost: Money = Field(
+        default=2000, description="USD per training run to evaluate against held-out data"
+    )
+    retrain_every_months: int = Field(
+        default=0, ge=0, le=120, description="Retrain every R months (0 = never)"
+    )
+    new_examples_per_retrain: int = Field(
+        default=0, ge=0, le=100_000_000, description="New examples labelled for each retraining"
+    )
+    hosting_per_hour: Money = Field(
+        default=0.0, description="USD per hour a provider bills for a deployed fine-tuned model"
+    )
+    self_hosted: SelfHosted | None = Field(
+        default=None, description="Serve on your own GPUs instead of per token"
+    )
+
+
+class Factors(_Input):
+    requirements_volatility: Literal["low", "medium", "high"] = Field(
+        default="medium", description="How often the task's requirements change"
+    )
+    strict_format: bool = Field(
+        default=False, description="Output must follow a strict format (exact JSON, fixed labels)"
+    )
+    specialised_domain: bool = Field(
+        default=False, description="The domain has its own vocabulary (legal, medical, ...)"
+    )
+    min_examples: int = Field(
+        default=300,
+        ge=0,
+        le=1_000_000,
+        description="Fewest training examples worth fine-tuning on",
+    )
+
+
+class Scenario(_Input):
+    workload: Workload = Field(default_factory=Workload)
+    prompted: PromptedArm = Field(default_factory=PromptedArm)
+    finetuned: FinetunedArm = Field(default_factory=FinetunedArm)
+    factors: Factors = Field(default_factory=Factors)
+    title: str | None = Field(default=None, max_length=200, description="A name for the scenario")

@@ -1,0 +1,32 @@
+"""Build the FastAPI app: routers gathered in one place, the catalog loaded at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import router as api_router
+from app.pricing import get_catalog
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Load (and validate) the pricing catalog before serving: a malformed file stops start-up.
+    get_catalog()
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Tune or Prompt",
+        version="1.0.0",
+        summary="Fine-tune a small model or keep prompting a large one: the break-even, sourced.",
+        lifespan=lifespan,
+    )
+    app.include_router(api_router)
+    return app
+
+
+app = create_app()
