@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api import errors
 from app.api import router as api_router
 from app.pricing import get_catalog
 
@@ -25,6 +26,7 @@ def create_app() -> FastAPI:
         summary="Fine-tune a small model or keep prompting a large one: the break-even, sourced.",
         lifespan=lifespan,
     )
+    errors.install(app)
     app.include_router(api_router)
     return app
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api import health
+from app.api import compare, health
 
 router = APIRouter()
 router.include_router(health.router)
+router.include_router(compare.router)

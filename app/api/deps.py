@@ -1,0 +1,28 @@
+"""Dependencies shared by routes, as Annotated aliases."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.domain.comparison import Comparison
+from app.domain.engine import Resolved, compare_resolved, resolve
+from app.domain.scenario import Scenario
+from app.pricing import Catalog, get_catalog
+from app.settings import settings
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+def run_compare(scenario: Scenario, catalog: Catalog) -> tuple[Resolved, Comparison]:
+    """The one computation, with the app's settings applied."""
+    resolved = resolve(scenario, catalog)
+    comparison = compare_resolved(
+        resolved,
+        catalog,
+        today=date.today(),
+        stale_after_days=settings.prices_stale_after_days,
+    )
+    return resolved, comparison

@@ -1,0 +1,117 @@
+"""One JSON error shape for every error the API returns (docs/api.md, pinned by tests).
+
+    {"status": 422, "title": "Invalid scenario",
+     "errors": [{"field": "workload.monthly_growth", "reason": "...", "type": "...",
+                 "input": 1.4, "suggestions": []}]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.domain.engine import FieldIssue, ScenarioError
+
+# Where FastAPI says the bad value was; our field paths start inside it.
+_LOCATIONS = {"body", "query", "path", "header"}
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the input, e.g. workload.queries_per_month")
+    reason: str
+    type: str = "invalid"
+    input: Any = None
+    suggestions: list[str] = Field(default_factory=list)
+
+
+class ErrorBody(BaseModel):
+    status: int
+    title: str
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    # pydantic puts the failing member of a union (e.g. 'float', 'literal[...]') in the path.
+    parts = [p for p in parts if not (isinstance(p, str) and ("[" in p or p in ("float", "int")))]
+    return ".".join(str(p) for p in parts) or "body"
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    return str(value)[:200]
+
+
+def errors_from_pydantic(errors: Iterable[Any]) -> list[FieldError]:
+    out = []
+    for err in errors:
+        reason = str(err.get("msg", "invalid"))
+        if err.get("type") == "extra_forbidden":
+            reason = "unknown field"
+        out.append(
+            FieldError(
+                field=field_path(err.get("loc", ())),
+                reason=reason.removeprefix("Value error, "),
+                type=str(err.get("type", "invalid")),
+                input=_jsonable(err.get("input")) if err.get("type") != "missing" else None,
+            )
+        )
+    return out
+
+
+def errors_from_issues(issues: Iterable[FieldIssue]) -> list[FieldError]:
+    return [
+        FieldError(field=i.field, reason=i.reason, type="scenario", suggestions=list(i.suggestions))
+        for i in issues
+    ]
+
+
+def error_response(status: int, title: str, errors: list[FieldError]) -> JSONResponse:
+    body = ErrorBody(status=status, title=title, errors=errors)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status)
+
+
+class InvalidInput(Exception):
+    """Raised by routes for input problems found outside pydantic (query-string shape)."""
+
+    def __init__(self, errors: list[FieldError], title: str = "Invalid input") -> None:
+        self.errors = errors
+        self.title = title
+        super().__init__(title)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _on_request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "Invalid input", errors_from_pydantic(exc.errors()))
+
+    @app.exception_handler(ValidationError)
+    async def _on_validation(request: Request, exc: ValidationError) -> JSONResponse:
+        return error_response(422, "Invalid input", errors_from_pydantic(exc.errors()))
+
+    @app.exception_handler(ScenarioError)
+    async def _on_scenario(request: Request, exc: ScenarioError) -> JSONResponse:
+        return error_response(422, "Scenario cannot be priced", errors_from_issues(exc.issues))
+
+    @app.exception_handler(InvalidInput)
+    async def _on_invalid(request: Request, exc: InvalidInput) -> JSONResponse:
+        return error_response(422, exc.title, exc.errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            ErrorBody(status=exc.status_code, title=str(exc.detail)).model_dump(mode="json"),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
