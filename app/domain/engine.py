@@ -26,6 +26,7 @@ from app.domain.comparison import (
     VolumePoint,
     Warning,
 )
+from app.domain.recommend import lifecycle_warnings, recommend
 from app.domain.scenario import (
     DEFAULT_FINETUNED_MODEL,
     DEFAULT_PROMPTED_MODEL,
@@ -34,7 +35,6 @@ from app.domain.scenario import (
     FinetunedArm,
     Scenario,
 )
-from app.domain.recommend import lifecycle_warnings, recommend
 from app.pricing.catalog import Catalog
 from app.pricing.schema import ModelEntry, TokenPrices
 
@@ -186,20 +186,21 @@ def _token_prices(
     """Effective token prices and batch discount. A price in the request always wins."""
     given = arm.prices
     tier: TokenPrices | None = None
-    if entry is not None and entry.long_context is not None:
-        if arm.static_prompt_tokens + arm.dynamic_input_tokens > entry.long_context.threshold_tokens:
-            tier = entry.long_context.prices
-            warnings.append(
-                Warning(
-                    code="long_context_tier",
-                    arm=name,
-                    message=(
-                        f"The prompt ({arm.static_prompt_tokens + arm.dynamic_input_tokens:,.0f} tokens) is above "
-                        f"{entry.id}'s long-context threshold of {entry.long_context.threshold_tokens:,} tokens: "
-                        "the whole request is billed at the long-context prices."
-                    ),
-                )
+    tier_def = entry.long_context if entry is not None else None
+    prompt = arm.static_prompt_tokens + arm.dynamic_input_tokens
+    if entry is not None and tier_def is not None and prompt > tier_def.threshold_tokens:
+        tier = tier_def.prices
+        warnings.append(
+            Warning(
+                code="long_context_tier",
+                arm=name,
+                message=(
+                    f"The prompt ({prompt:,.0f} tokens) is above {entry.id}'s long-context "
+                    f"threshold of {tier_def.threshold_tokens:,} tokens: the whole request is "
+                    "billed at the long-context prices."
+                ),
             )
+        )
     prices: dict[str, PriceUsed] = {}
     missing: list[FieldIssue] = []
     for key in ("input", "cached_input", "cache_write", "output"):
@@ -251,14 +252,14 @@ def _token_prices(
     else:
         discount = 0.0
 
-    if arm.cache_hit_rate > 0 and arm.static_prompt_tokens > 0 and "cached_input" not in prices:
-        if entry is None:
-            missing.append(
-                FieldIssue(
-                    f"{name}.prices.cached_input",
-                    "required when cache_hit_rate > 0 and the arm has no catalog model",
-                )
+    needs_cache_price = arm.cache_hit_rate > 0 and arm.static_prompt_tokens > 0
+    if needs_cache_price and "cached_input" not in prices and entry is None:
+        missing.append(
+            FieldIssue(
+                f"{name}.prices.cached_input",
+                "required when cache_hit_rate > 0 and the arm has no catalog model",
             )
+        )
     if missing:
         raise ScenarioError(missing)
     return prices, discount
@@ -576,7 +577,7 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
     arms: dict[str, ArmCosts] = {}
     for name in ("prompted", "finetuned"):
         try:
-            arms[name] = resolve_arm(scenario, name, catalog, warnings)  # type: ignore[arg-type]
+            arms[name] = resolve_arm(scenario, name, catalog, warnings)
         except ScenarioError as exc:
             issues.extend(exc.issues)
     if issues:
