@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api import router as api_router
+from app.middleware import SecurityMiddleware
 from app.pricing import get_catalog
+from app.settings import ROOT
 
 
 @asynccontextmanager
@@ -25,9 +28,13 @@ def create_app() -> FastAPI:
         version="1.0.0",
         summary="Fine-tune a small model or keep prompting a large one: the break-even, sourced.",
         lifespan=lifespan,
+        docs_url=None,  # served by app.api.docs from vendored files, not a CDN
+        redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(SecurityMiddleware)
     app.include_router(api_router)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     return app
 
 

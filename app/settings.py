@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,25 @@ class Settings(BaseSettings):
         ge=1,
         description="Catalog prices older than this many days are flagged as stale.",
     )
+    frame_ancestors: str = Field(
+        default="*",
+        description="Origins allowed to frame /embed (CSP frame-ancestors), space-separated; "
+        "'*' allows any. Every other page refuses framing.",
+    )
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _valid_sources(cls, value: str) -> str:
+        # These go verbatim into a CSP header: refuse anything that could end the directive.
+        tokens = value.split()
+        pattern = re.compile(r"^(\*|'self'|'none'|https?://[A-Za-z0-9.*-]+(:[0-9]{1,5})?)$")
+        bad = [t for t in tokens if not pattern.match(t)]
+        if not tokens or bad:
+            raise ValueError(
+                f"FRAME_ANCESTORS has value {value!r}: expected space-separated origins "
+                "(https://wiki.example.com), '*', 'self' or 'none'"
+            )
+        return " ".join(tokens)
 
 
 settings = Settings()

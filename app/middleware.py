@@ -1,0 +1,169 @@
+"""Security headers, read-only CORS for the GET API, and request size limits.
+
+Plain ASGI middleware: it runs for every route (pages, API, static files, errors), so no
+route can forget a header, and an oversized request is refused before any route reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.settings import settings
+
+# No inline script, no eval, nothing from another origin. SVG charts are inline markup, not
+# images, so img-src needs only 'self' and data: (favicons).
+_CSP_BASE = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+_PERMISSIONS = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+MAX_QUERY_BYTES = 8 * 1024
+MAX_BODY_BYTES = 256 * 1024
+# Routes that take large texts (prompts to count) have their own, larger limit.
+LARGE_BODY_PATHS = {"/api/v1/tokens": 2 * 1024 * 1024, "/tokens/count": 2 * 1024 * 1024}
+EMBED_PATHS = ("/embed",)
+
+
+def frame_ancestors(path: str) -> str:
+    if path.startswith(EMBED_PATHS):
+        return settings.frame_ancestors
+    return "'none'"
+
+
+def security_headers(path: str) -> list[tuple[str, str]]:
+    headers = [
+        ("content-security-policy", f"{_CSP_BASE}; frame-ancestors {frame_ancestors(path)}"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("permissions-policy", _PERMISSIONS),
+        ("cross-origin-opener-policy", "same-origin"),
+    ]
+    if not path.startswith(EMBED_PATHS):
+        headers.append(("x-frame-options", "DENY"))  # for browsers without frame-ancestors
+    return headers
+
+
+def _error(status: int, title: str, field: str, reason: str) -> bytes:
+    return json.dumps(
+        {
+            "status": status,
+            "title": title,
+            "errors": [
+                {"field": field, "reason": reason, "type": "too_large", "input": None, "suggestions": []}
+            ],
+        }
+    ).encode()
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :] or "/"
+        method: str = scope["method"]
+        extra = security_headers(path)
+        is_api_read = path.startswith("/api/") and method in ("GET", "HEAD", "OPTIONS")
+        if is_api_read:
+            extra += [("access-control-allow-origin", "*"), ("vary", "Origin")]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in extra:
+                    if key == "vary" and "vary" in headers:
+                        headers["vary"] = headers["vary"] + ", " + value
+                    elif key not in headers:
+                        headers[key] = value
+            await send(message)
+
+        if is_api_read and method == "OPTIONS":
+            # A CORS preflight: reads only. Anything else cross-origin gets no CORS headers.
+            await _respond(
+                send_with_headers,
+                204,
+                b"",
+                [
+                    (b"access-control-allow-methods", b"GET, HEAD"),
+                    (b"access-control-max-age", b"600"),
+                ],
+            )
+            return
+
+        if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+            await _respond(
+                send_with_headers,
+                414,
+                _error(414, "Query string too long", "query", f"at most {MAX_QUERY_BYTES} bytes"),
+                [(b"content-type", b"application/json")],
+            )
+            return
+
+        limit = LARGE_BODY_PATHS.get(path, MAX_BODY_BYTES)
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _respond(
+                send_with_headers,
+                413,
+                _error(413, "Request body too large", "body", f"at most {limit} bytes"),
+                [(b"content-type", b"application/json")],
+            )
+            return
+
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge as exc:
+            if started:
+                raise
+            await _respond(
+                send_with_headers,
+                413,
+                _error(413, "Request body too large", "body", f"at most {exc.limit} bytes"),
+                [(b"content-type", b"application/json")],
+            )
+
+
+class _BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"body over {limit} bytes")
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, headers: Iterable[tuple[bytes, bytes]]
+) -> None:
+    raw = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
