@@ -125,34 +125,39 @@ class SecurityMiddleware:
             return
 
         received = 0
-        started = False
+        too_large = False
+        replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    # Frameworks turn errors while reading the body into their own answer;
+                    # the flag lets the send wrapper replace that answer with the 413.
+                    too_large = True
                     raise _BodyTooLarge(limit)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+        async def guarded_send(message: Message) -> None:
+            nonlocal replaced
+            if too_large:
+                if not replaced:
+                    replaced = True
+                    await _respond(
+                        send_with_headers,
+                        413,
+                        _error(413, "Request body too large", "body", f"at most {limit} bytes"),
+                        [(b"content-type", b"application/json")],
+                    )
+                return
             await send_with_headers(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge as exc:
-            if started:
-                raise
-            await _respond(
-                send_with_headers,
-                413,
-                _error(413, "Request body too large", "body", f"at most {exc.limit} bytes"),
-                [(b"content-type", b"application/json")],
-            )
+            await self.app(scope, limited_receive, guarded_send)
+        except _BodyTooLarge:
+            await guarded_send({"type": "http.response.start", "status": 413, "headers": []})
 
 
 class _BodyTooLarge(Exception):

@@ -29,6 +29,16 @@ FieldParam = Annotated[
 RESERVED_COMPARE = ("format", "field")
 RESERVED_CURVES = ("format", "points", "volume_min", "volume_max")
 ERRORS: dict[int | str, dict[str, object]] = {422: {"model": ErrorBody, "description": "Invalid input"}}
+TEXT = {"schema": {"type": "string"}}
+# JSON by default; CSV with format=csv; one value as text with field=...
+RESPONSES: dict[int | str, dict[str, object]] = {
+    **ERRORS,
+    200: {"content": {"text/csv": TEXT, "text/plain": TEXT}},
+}
+CURVE_RESPONSES: dict[int | str, dict[str, object]] = {
+    **ERRORS,
+    200: {"content": {"text/csv": TEXT}},
+}
 SCENARIO_QUERY = {"parameters": dotted_parameters(Scenario)}
 
 
@@ -40,7 +50,7 @@ def _render(comparison: Comparison, fmt: Format, field: str | None) -> Compariso
     return comparison
 
 
-@router.post("/compare", response_model=Comparison, responses=ERRORS)
+@router.post("/compare", response_model=Comparison, responses=RESPONSES)
 def create_comparison(
     catalog: CatalogDep,
     scenario: Annotated[Scenario, Body()] = Scenario(),  # noqa: B008 - an empty body is the default scenario
@@ -52,7 +62,9 @@ def create_comparison(
     return _render(comparison, format, field)
 
 
-@router.get("/compare", response_model=Comparison, responses=ERRORS, openapi_extra=SCENARIO_QUERY)
+@router.get(
+    "/compare", response_model=Comparison, responses=RESPONSES, openapi_extra=SCENARIO_QUERY
+)
 def read_comparison(
     request: Request,
     catalog: CatalogDep,
@@ -66,7 +78,7 @@ def read_comparison(
 
 
 @router.get(
-    "/compare/curves", response_model=Curves, responses=ERRORS, openapi_extra=SCENARIO_QUERY
+    "/compare/curves", response_model=Curves, responses=CURVE_RESPONSES, openapi_extra=SCENARIO_QUERY
 )
 def read_curves(
     request: Request,

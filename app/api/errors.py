@@ -110,6 +110,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # FastAPI's answer to a body that is not UTF-8 JSON: bad input like any other.
+            return error_response(
+                422,
+                "Invalid input",
+                [FieldError(field="body", reason="not valid JSON (UTF-8 expected)", type="json_invalid")],
+            )
         return JSONResponse(
             ErrorBody(status=exc.status_code, title=str(exc.detail)).model_dump(mode="json"),
             status_code=exc.status_code,
