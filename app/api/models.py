@@ -85,7 +85,10 @@ def _model_csv_row(data: dict[str, Any]) -> list[Any]:
     lifecycle = data.get("lifecycle") or {}
     values = {
         **{k: data.get(k) for k in MODEL_CSV_COLUMNS},
-        **{k: prices.get(k) for k in ("input", "cached_input", "cache_write", "cache_write_1h", "output")},
+        **{
+            k: prices.get(k)
+            for k in ("input", "cached_input", "cache_write", "cache_write_1h", "output")
+        },
         "long_context_threshold": tier.get("threshold_tokens"),
         "long_context_input": tier_prices.get("input"),
         "long_context_cached_input": tier_prices.get("cached_input"),
@@ -144,7 +147,12 @@ def list_models(
         response.headers["X-Prices-As-Of"] = str(freshness["as_of"] or "")
         response.headers["X-Prices-Stale"] = "true" if freshness["stale"] else "false"
         return response
-    return {**freshness, "count": len(rows), "negotiated_files": catalog.negotiated_files, "models": rows}
+    return {
+        **freshness,
+        "count": len(rows),
+        "negotiated_files": catalog.negotiated_files,
+        "models": rows,
+    }
 
 
 @router.get("/models/{model_id:path}", responses={**ERRORS, **NOT_FOUND})
@@ -209,7 +217,9 @@ def list_gpus(
     today = date.today()
     gpus = [_row(g, today) for g in catalog.gpus.values()]
     presets = [_row(t, today) for t in catalog.throughput.values()]
-    dates = [g.as_of for g in catalog.gpus.values()] + [t.as_of for t in catalog.throughput.values()]
+    dates = [g.as_of for g in catalog.gpus.values()] + [
+        t.as_of for t in catalog.throughput.values()
+    ]
     freshness = _freshness(dates, today)
     if format == "csv":
         columns, rows = (

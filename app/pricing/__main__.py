@@ -21,9 +21,13 @@ from app.settings import settings
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.pricing")
     sub = parser.add_subparsers(dest="command", required=True)
-    imp = sub.add_parser("import-litellm", help="compare with (and refresh from) LiteLLM's price table")
+    imp = sub.add_parser(
+        "import-litellm", help="compare with (and refresh from) LiteLLM's price table"
+    )
     imp.add_argument("file", type=Path, help="model_prices_and_context_window.json")
-    imp.add_argument("--write", action="store_true", help="update token prices in the pricing files")
+    imp.add_argument(
+        "--write", action="store_true", help="update token prices in the pricing files"
+    )
     imp.add_argument("--dir", type=Path, default=settings.pricing_dir, help="pricing directory")
     args = parser.parse_args(argv)
     try:
@@ -34,7 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for d in differences:
         print(d.line())
-    counts = {c: sum(1 for d in differences if d.change == c) for c in ("new", "changed", "removed", "suspect", "missing")}
+    counts = {
+        c: sum(1 for d in differences if d.change == c)
+        for c in ("new", "changed", "removed", "suspect", "missing")
+    }
     print(", ".join(f"{n} {c}" for c, n in counts.items()))
     if args.write:
         try:

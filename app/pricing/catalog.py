@@ -122,8 +122,10 @@ class Catalog:
 
     def fine_tuned_variants(self, base_id: str) -> Iterator[ModelEntry]:
         for entry in self.models.values():
-            if entry.kind == "fine_tuned" and entry.base_model is not None and (
-                entry.base_model == base_id or entry.base_model.startswith(base_id + "-20")
+            if (
+                entry.kind == "fine_tuned"
+                and entry.base_model is not None
+                and (entry.base_model == base_id or entry.base_model.startswith(base_id + "-20"))
             ):
                 yield entry
 
@@ -163,7 +165,9 @@ class Catalog:
         return any(o.origin == "negotiated" for o in self.provenance.get(model_id, {}).values())
 
 
-def _record(catalog: Catalog, entry: ModelEntry, origin: Literal["catalog", "negotiated"], file: str) -> None:
+def _record(
+    catalog: Catalog, entry: ModelEntry, origin: Literal["catalog", "negotiated"], file: str
+) -> None:
     fields: dict[str, PriceOrigin] = {}
     for path in PRICE_FIELDS:
         if _get(entry, path) is not None:
@@ -176,7 +180,9 @@ def _record(catalog: Catalog, entry: ModelEntry, origin: Literal["catalog", "neg
     catalog.provenance[entry.id] = fields
 
 
-def _add_rows(catalog: Catalog, path: Path, parsed: PricingFile, origin: Literal["catalog", "negotiated"]) -> None:
+def _add_rows(
+    catalog: Catalog, path: Path, parsed: PricingFile, origin: Literal["catalog", "negotiated"]
+) -> None:
     tables: tuple[tuple[str, dict[str, Any], list[Any]], ...] = (
         ("model", catalog.models, parsed.models),
         ("gpu", catalog.gpus, parsed.gpus),
@@ -214,7 +220,9 @@ def _revalidate(entry: ModelEntry, data: dict[str, Any], where: str) -> ModelEnt
         ) from exc
 
 
-def _apply_multipliers(catalog: Catalog, path: Path, multipliers: dict[str, float], shipped: set[str]) -> None:
+def _apply_multipliers(
+    catalog: Catalog, path: Path, multipliers: dict[str, float], shipped: set[str]
+) -> None:
     providers = {m.provider for m in catalog.models.values()}
     for provider, factor in multipliers.items():
         if provider not in providers:
@@ -231,7 +239,10 @@ def _apply_multipliers(catalog: Catalog, path: Path, multipliers: dict[str, floa
             data = entry.model_dump()
             note = f"x{factor} discount multiplier"
             for key in TOKEN_PRICE_KEYS:
-                for prefix, holder in (("prices", data["prices"]), ("long_context.prices", (data.get("long_context") or {}).get("prices"))):
+                for prefix, holder in (
+                    ("prices", data["prices"]),
+                    ("long_context.prices", (data.get("long_context") or {}).get("prices")),
+                ):
                     if holder is not None and holder.get(key) is not None:
                         holder[key] = holder[key] * factor
                         base = catalog.provenance[model_id][f"{prefix}.{key}"]
@@ -267,7 +278,12 @@ def _apply_override(
                 "long-context tier"
             )
         for key in TOKEN_PRICE_KEYS:
-            put(data["long_context"]["prices"], key, getattr(ov.long_context_prices, key), f"long_context.prices.{key}")
+            put(
+                data["long_context"]["prices"],
+                key,
+                getattr(ov.long_context_prices, key),
+                f"long_context.prices.{key}",
+            )
     if ov.batch_discount is not None:
         data["batch_discount"] = ov.batch_discount
         changed.append("batch_discount")
@@ -280,8 +296,18 @@ def _apply_override(
                 f"{path}: override '{ov.id}', field training: the model has no training price "
                 "to override (add it as a model of its own)"
             )
-        put(data["training"], "price_per_mtok", ov.training.price_per_mtok, "training.price_per_mtok")
-        put(data["training"], "price_per_hour", ov.training.price_per_hour, "training.price_per_hour")
+        put(
+            data["training"],
+            "price_per_mtok",
+            ov.training.price_per_mtok,
+            "training.price_per_mtok",
+        )
+        put(
+            data["training"],
+            "price_per_hour",
+            ov.training.price_per_hour,
+            "training.price_per_hour",
+        )
     if not changed:
         raise CatalogError(f"{path}: override '{ov.id}': changes no price field")
     # The row is as old as its oldest price: a negotiated price does not refresh the others.

@@ -141,7 +141,9 @@ def _compare_prices(
         if other is not None:
             reason = _suspect(entry, key, other, theirs)
             if reason and (mine is None or not _same(mine, other)):
-                out.append(Difference("suspect", entry.id, dotted, mine, other, reason + "; not applied"))
+                out.append(
+                    Difference("suspect", entry.id, dotted, mine, other, reason + "; not applied")
+                )
             elif mine is None:
                 out.append(Difference("new", entry.id, dotted, None, other))
             elif not _same(mine, other):
@@ -159,7 +161,9 @@ def diff(catalog: Catalog, table: Mapping[str, Mapping[str, Any]]) -> list[Diffe
         key = next((k for k in keys if k in table), None)
         if key is None:
             out.append(
-                Difference("missing", entry.id, "", None, None, f"no LiteLLM key: tried {', '.join(keys)}")
+                Difference(
+                    "missing", entry.id, "", None, None, f"no LiteLLM key: tried {', '.join(keys)}"
+                )
             )
             continue
         base, tiers = litellm_prices(table[key], entry.provider)
@@ -167,7 +171,9 @@ def diff(catalog: Catalog, table: Mapping[str, Mapping[str, Any]]) -> list[Diffe
         if entry.long_context is not None:
             tier = tiers.get(entry.long_context.threshold_tokens, {})
             out.extend(
-                _compare_prices(entry, "long_context.prices", entry.long_context.prices.model_dump(), tier)
+                _compare_prices(
+                    entry, "long_context.prices", entry.long_context.prices.model_dump(), tier
+                )
             )
     return out
 

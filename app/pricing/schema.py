@@ -37,9 +37,7 @@ class TokenPrices(_Strict):
     @model_validator(mode="after")
     def _cached_not_above_input(self) -> TokenPrices:
         if self.cached_input is not None and self.cached_input > self.input:
-            raise ValueError(
-                f"cached_input ({self.cached_input}) is above input ({self.input})"
-            )
+            raise ValueError(f"cached_input ({self.cached_input}) is above input ({self.input})")
         return self
 
 

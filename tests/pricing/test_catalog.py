@@ -119,7 +119,9 @@ def test_shipped_files_are_plain_toml_without_negotiated_tables() -> None:
 
 
 def test_negative_price_names_file_model_and_field(tmp_path: Path) -> None:
-    message = _error(tmp_path, BASE.replace("input = 0.5, output = 2.0", "input = -0.5, output = 2.0"))
+    message = _error(
+        tmp_path, BASE.replace("input = 0.5, output = 2.0", "input = -0.5, output = 2.0")
+    )
     assert "bad.toml" in message
     assert "model 'acme-small', field prices.input" in message
 
@@ -131,30 +133,48 @@ def test_cached_price_above_input_is_rejected(tmp_path: Path) -> None:
 
 
 def test_missing_source_is_rejected(tmp_path: Path) -> None:
-    text = BASE.replace('source = "https://acme.example/pricing"\nas_of = 2026-10-01\nprices = { input = 0.5', "as_of = 2026-10-01\nprices = { input = 0.5")
+    text = BASE.replace(
+        'source = "https://acme.example/pricing"\nas_of = 2026-10-01\nprices = { input = 0.5',
+        "as_of = 2026-10-01\nprices = { input = 0.5",
+    )
     message = _error(tmp_path, text)
     assert "model 'acme-small', field source: Field required" in message
 
 
 def test_unknown_encoding_is_rejected(tmp_path: Path) -> None:
-    text = BASE.replace('kind = "general"\nsource', 'kind = "general"\nencoding = "p50k_base"\nsource', 1)
+    text = BASE.replace(
+        'kind = "general"\nsource', 'kind = "general"\nencoding = "p50k_base"\nsource', 1
+    )
     message = _error(tmp_path, text)
     assert "model 'acme-small', field encoding" in message
 
 
 def test_duplicate_id_names_both_files(tmp_path: Path) -> None:
-    d = _dir(tmp_path, "dup", {"a.toml": BASE, "b.toml": BASE.replace('provider = "acme"\n\n', "", 1)})
-    with pytest.raises(CatalogError, match=r"b\.toml: model 'acme-large', field id: already defined in a\.toml"):
+    d = _dir(
+        tmp_path, "dup", {"a.toml": BASE, "b.toml": BASE.replace('provider = "acme"\n\n', "", 1)}
+    )
+    with pytest.raises(
+        CatalogError, match=r"b\.toml: model 'acme-large', field id: already defined in a\.toml"
+    ):
         load_catalog(d)
 
 
 def test_unknown_base_model_is_rejected(tmp_path: Path) -> None:
-    message = _error(tmp_path, BASE.replace('base_model = "acme-small-2026-01-01"', 'base_model = "acme-tiny"'))
+    message = _error(
+        tmp_path, BASE.replace('base_model = "acme-small-2026-01-01"', 'base_model = "acme-tiny"')
+    )
     assert "model 'ft:acme-small', field base_model: 'acme-tiny' is not in the catalog" in message
 
 
 def test_row_provider_must_match_the_file(tmp_path: Path) -> None:
-    message = _error(tmp_path, BASE.replace('provider = "acme"\nkind = "general"\nsource', 'provider = "other"\nkind = "general"\nsource', 1))
+    message = _error(
+        tmp_path,
+        BASE.replace(
+            'provider = "acme"\nkind = "general"\nsource',
+            'provider = "other"\nkind = "general"\nsource',
+            1,
+        ),
+    )
     assert "field provider: 'other' differs from the file's provider 'acme'" in message
 
 
@@ -172,7 +192,7 @@ def test_long_context_threshold_beyond_the_window_is_rejected(tmp_path: Path) ->
 
 
 def test_shipped_files_may_not_carry_overrides(tmp_path: Path) -> None:
-    text = BASE + '\n[discount_multiplier]\nacme = 0.9\n'
+    text = BASE + "\n[discount_multiplier]\nacme = 0.9\n"
     assert "only negotiated-rate files" in _error(tmp_path, text)
 
 
@@ -223,11 +243,17 @@ def test_discount_multiplier_scales_token_prices_of_the_provider(tmp_path: Path)
     assert catalog.models["ft:acme-small"].training.price_per_mtok == 3.0  # type: ignore[union-attr]
     assert catalog.price_source("acme-large", "batch_discount") == "catalog:acme-large"
     origin = catalog.price_origin("acme-small", "prices.output")
-    assert origin is not None and origin.origin == "negotiated" and origin.note == "x0.8 discount multiplier"
+    assert (
+        origin is not None
+        and origin.origin == "negotiated"
+        and origin.note == "x0.8 discount multiplier"
+    )
 
 
 def test_override_wins_over_discount_multiplier(tmp_path: Path) -> None:
-    catalog = _catalog(tmp_path, {"a.toml": "[discount_multiplier]\nacme = 0.5\n", "b.toml": OVERRIDE})
+    catalog = _catalog(
+        tmp_path, {"a.toml": "[discount_multiplier]\nacme = 0.5\n", "b.toml": OVERRIDE}
+    )
     large = catalog.models["acme-large"]
     assert large.prices.input == 1.5  # the negotiated absolute price, not 1.5 * 0.5
     assert large.prices.output == 4.0
@@ -236,7 +262,11 @@ def test_override_wins_over_discount_multiplier(tmp_path: Path) -> None:
 
 
 def test_negotiated_file_can_add_a_model(tmp_path: Path) -> None:
-    added = BASE.split("[[models]]")[2].replace("acme-small", "acme-private").replace("Acme Small", "Acme Private")
+    added = (
+        BASE.split("[[models]]")[2]
+        .replace("acme-small", "acme-private")
+        .replace("Acme Small", "Acme Private")
+    )
     catalog = _catalog(tmp_path, {"private.toml": "[[models]]" + added})
     assert "acme-private" in catalog.models
     assert catalog.price_source("acme-private", "prices.input") == "negotiated:private.toml"
@@ -245,12 +275,20 @@ def test_negotiated_file_can_add_a_model(tmp_path: Path) -> None:
 
 def test_negotiated_file_may_not_redefine_a_shipped_model(tmp_path: Path) -> None:
     message = _error(tmp_path, "", negotiated="[[models]]" + BASE.split("[[models]]")[2])
-    assert "model 'acme-small', field id: already defined in acme.toml (use [[overrides]] to change it)" in message
+    assert (
+        "model 'acme-small', field id: already defined in acme.toml (use [[overrides]] to change it)"
+        in message
+    )
 
 
 def test_override_of_unknown_model_suggests_close_ids(tmp_path: Path) -> None:
-    message = _error(tmp_path, "", negotiated=OVERRIDE.replace('id = "acme-large"', 'id = "acme-larg"'))
-    assert "deal.toml: override 'acme-larg', field id: not in the catalog; did you mean acme-large" in message
+    message = _error(
+        tmp_path, "", negotiated=OVERRIDE.replace('id = "acme-large"', 'id = "acme-larg"')
+    )
+    assert (
+        "deal.toml: override 'acme-larg', field id: not in the catalog; did you mean acme-large"
+        in message
+    )
 
 
 def test_override_that_makes_cached_above_input_is_rejected(tmp_path: Path) -> None:
@@ -260,18 +298,26 @@ def test_override_that_makes_cached_above_input_is_rejected(tmp_path: Path) -> N
 
 
 def test_override_needs_a_source(tmp_path: Path) -> None:
-    message = _error(tmp_path, "", negotiated=OVERRIDE.replace('source = "Acme MSA 2026-17, schedule B"\n', ""))
+    message = _error(
+        tmp_path, "", negotiated=OVERRIDE.replace('source = "Acme MSA 2026-17, schedule B"\n', "")
+    )
     assert "override 'acme-large', field source: Field required" in message
 
 
 def test_two_files_overriding_one_field_is_a_contradiction(tmp_path: Path) -> None:
-    with pytest.raises(CatalogError, match=r"b\.toml: override 'acme-large', field prices\.input: also overridden in a\.toml"):
+    with pytest.raises(
+        CatalogError,
+        match=r"b\.toml: override 'acme-large', field prices\.input: also overridden in a\.toml",
+    ):
         _catalog(tmp_path, {"a.toml": OVERRIDE, "b.toml": OVERRIDE})
 
 
 def test_discount_for_unknown_provider_is_rejected(tmp_path: Path) -> None:
     message = _error(tmp_path, "", negotiated="[discount_multiplier]\nacm = 0.9\n")
-    assert "field discount_multiplier.acm: no model of provider 'acm' in the catalog; did you mean acme" in message
+    assert (
+        "field discount_multiplier.acm: no model of provider 'acm' in the catalog; did you mean acme"
+        in message
+    )
 
 
 def test_non_positive_discount_multiplier_is_rejected(tmp_path: Path) -> None:
