@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api import compare, docs, health
+from app.api import compare, docs, health, models
 
 router = APIRouter()
 router.include_router(health.router)
 router.include_router(compare.router)
+router.include_router(models.router)
 router.include_router(docs.router)

@@ -29,16 +29,9 @@ FieldParam = Annotated[
 RESERVED_COMPARE = ("format", "field")
 RESERVED_CURVES = ("format", "points", "volume_min", "volume_max")
 ERRORS: dict[int | str, dict[str, object]] = {422: {"model": ErrorBody, "description": "Invalid input"}}
-TEXT = {"schema": {"type": "string"}}
 # JSON by default; CSV with format=csv; one value as text with field=...
-RESPONSES: dict[int | str, dict[str, object]] = {
-    **ERRORS,
-    200: {"content": {"text/csv": TEXT, "text/plain": TEXT}},
-}
-CURVE_RESPONSES: dict[int | str, dict[str, object]] = {
-    **ERRORS,
-    200: {"content": {"text/csv": TEXT}},
-}
+RESPONSES = {**ERRORS, **formats.CSV_OR_TEXT_OK}
+CURVE_RESPONSES = {**ERRORS, **formats.CSV_OK}
 SCENARIO_QUERY = {"parameters": dotted_parameters(Scenario)}
 
 

@@ -11,6 +11,13 @@ from fastapi.responses import PlainTextResponse, Response
 
 from app.api.errors import FieldError, InvalidInput
 
+_TEXT = {"schema": {"type": "string"}}
+# OpenAPI `responses` entries for routes that also answer CSV (format=csv) or plain text.
+CSV_OK: dict[int | str, dict[str, object]] = {200: {"content": {"text/csv": _TEXT}}}
+CSV_OR_TEXT_OK: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/csv": _TEXT, "text/plain": _TEXT}}
+}
+
 # A cell starting with one of these is read as a formula by spreadsheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -181,7 +181,7 @@ def _arm_entry(
 
 
 def _token_prices(
-    arm: Arm, name: ArmName, entry: ModelEntry | None, warnings: list[Warning]
+    arm: Arm, name: ArmName, entry: ModelEntry | None, warnings: list[Warning], catalog: Catalog
 ) -> tuple[dict[str, PriceUsed], float]:
     """Effective token prices and batch discount. A price in the request always wins."""
     given = arm.prices
@@ -209,14 +209,15 @@ def _token_prices(
             prices[key] = PriceUsed(value=explicit, source="request")
             continue
         if entry is not None:
-            source = f"catalog:{entry.id}"
+            # 'catalog:<id>', or 'negotiated:<file>' where a negotiated-rate file set the price.
             value = getattr(tier, key) if tier is not None else None
             if value is not None:
+                source = catalog.price_source(entry.id, f"long_context.prices.{key}")
                 prices[key] = PriceUsed(value=value, source=f"{source} (long context)")
                 continue
             value = getattr(entry.prices, key)
             if value is not None:
-                prices[key] = PriceUsed(value=value, source=source)
+                prices[key] = PriceUsed(value=value, source=catalog.price_source(entry.id, f"prices.{key}"))
     if "cache_write" not in prices and "input" in prices:
         # Providers that do not bill cache writes charge a miss as ordinary input.
         prices["cache_write"] = PriceUsed(value=prices["input"].value, source="input price")
@@ -231,7 +232,9 @@ def _token_prices(
         prices["batch_discount"] = PriceUsed(value=discount, source="request")
     elif entry is not None:
         discount = entry.batch_discount
-        prices["batch_discount"] = PriceUsed(value=discount, source=f"catalog:{entry.id}")
+        prices["batch_discount"] = PriceUsed(
+            value=discount, source=catalog.price_source(entry.id, "batch_discount")
+        )
         if arm.batch_share > 0 and discount == 0:
             warnings.append(
                 Warning(
@@ -376,7 +379,7 @@ def resolve_arm(
             replica_monthly_cost=sh.gpus_per_replica * sh.gpu_hourly_price * HOURS_PER_MONTH,
         )
     else:
-        prices, discount = _token_prices(arm, name, entry, warnings)
+        prices, discount = _token_prices(arm, name, entry, warnings, catalog)
         h = _effective_hit_rate(arm, name, entry, prices, warnings)
         p_in = prices["input"].value
         p_out = prices["output"].value
@@ -389,7 +392,9 @@ def resolve_arm(
         out = O * p_out / MTOK * keep
         tokens_cost = (S * (h * p_read + (1 - h) * p_write) + D * p_in + O * p_out) / MTOK
         variable = tokens_cost * keep + errors
-        catalog_used = any(p.source.startswith("catalog:") for p in prices.values())
+        catalog_used = any(
+            p.source.startswith(("catalog:", "negotiated:")) for p in prices.values()
+        )
 
     if isinstance(arm, FinetunedArm):
         training, trained_from_catalog = _training_cost(arm, entry)

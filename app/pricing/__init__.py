@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from app.pricing.catalog import Catalog, CatalogError, load_catalog
+from app.pricing.catalog import Catalog, CatalogError, load_catalog, negotiated_files
 from app.settings import settings
 
 __all__ = ["Catalog", "CatalogError", "get_catalog", "load_catalog"]
@@ -12,5 +12,5 @@ __all__ = ["Catalog", "CatalogError", "get_catalog", "load_catalog"]
 
 @lru_cache(maxsize=1)
 def get_catalog() -> Catalog:
-    """The catalog of the configured directories, loaded once per process."""
-    return load_catalog(settings.pricing_dir)
+    """The catalog of the configured directories (shipped + negotiated), loaded once per process."""
+    return load_catalog(settings.pricing_dir, negotiated_files(settings.pricing_extra_dir))

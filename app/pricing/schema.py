@@ -7,7 +7,7 @@ come from and the date they were read (`source`, `as_of`). Prices are USD per 1M
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
@@ -37,9 +37,7 @@ class TokenPrices(_Strict):
     @model_validator(mode="after")
     def _cached_not_above_input(self) -> TokenPrices:
         if self.cached_input is not None and self.cached_input > self.input:
-            raise ValueError(
-                f"cached_input ({self.cached_input}) is above input ({self.input})"
-            )
+            raise ValueError(f"cached_input ({self.cached_input}) is above input ({self.input})")
         return self
 
 
@@ -79,6 +77,12 @@ class Lifecycle(_Strict):
     source: HttpUrl | None = None
     note: str | None = None
 
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Lifecycle:
+        if self.deprecated and self.shutdown and self.shutdown < self.deprecated:
+            raise ValueError(f"shutdown ({self.shutdown}) is before deprecated ({self.deprecated})")
+        return self
+
 
 class ModelEntry(_Strict):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$")
@@ -110,6 +114,15 @@ class ModelEntry(_Strict):
                 raise ValueError("a fine_tuned row needs base_model")
             if self.training is None:
                 raise ValueError("a fine_tuned row needs a [training] price")
+        if (
+            self.long_context is not None
+            and self.context_window is not None
+            and self.long_context.threshold_tokens >= self.context_window
+        ):
+            raise ValueError(
+                f"long_context.threshold_tokens ({self.long_context.threshold_tokens}) is not "
+                f"below context_window ({self.context_window})"
+            )
         return self
 
 
@@ -136,13 +149,48 @@ class ThroughputPreset(_Strict):
     notes: str | None = None
 
 
+class PriceOverride(_Strict):
+    """Any subset of the token prices; the fields given replace the catalog's, the rest stay."""
+
+    input: float | None = Field(default=None, ge=0)
+    output: float | None = Field(default=None, ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+    cache_write_1h: float | None = Field(default=None, ge=0)
+
+
+class TrainingOverride(_Strict):
+    price_per_mtok: float | None = Field(default=None, ge=0)
+    price_per_hour: float | None = Field(default=None, ge=0)
+
+
+class Override(_Strict):
+    """Negotiated-rate files only: change price fields of a model the shipped catalog has.
+
+    `source` may be a URL or a contract reference (negotiated prices rarely have a public page).
+    """
+
+    id: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    as_of: date
+    prices: PriceOverride | None = None
+    long_context_prices: PriceOverride | None = None
+    batch_discount: float | None = Field(default=None, ge=0, le=1)
+    training: TrainingOverride | None = None
+    hosting_per_hour: float | None = Field(default=None, ge=0)
+    notes: str | None = None
+
+
 class PricingFile(_Strict):
     """One file of `pricing_data/` (or of the negotiated-rates directory)."""
 
     provider: str | None = None
-    discount_multiplier: dict[str, float] = Field(
+    discount_multiplier: dict[str, Annotated[float, Field(gt=0, le=10)]] = Field(
         default_factory=dict,
         description="Negotiated-rate files only: provider -> multiplier applied to its token prices",
+    )
+    overrides: list[Override] = Field(
+        default_factory=list, description="Negotiated-rate files only: changed price fields"
     )
     models: list[ModelEntry] = Field(default_factory=list)
     gpus: list[GpuPrice] = Field(default_factory=list)
