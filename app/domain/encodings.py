@@ -284,6 +284,17 @@ def _load(name: str, cache_dir: str) -> tiktoken.Encoding:
     return tiktoken.get_encoding(name)
 
 
+def warm(cache_dir: Path | None = None) -> list[str]:
+    """Load every encoding now (start-up) so the first count is fast; the problems, if any."""
+    problems = []
+    for name in ENCODINGS:
+        try:
+            load(name, cache_dir)
+        except EncodingUnavailable as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.domain.encodings", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)

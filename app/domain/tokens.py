@@ -46,7 +46,9 @@ class Ratio:
 
 # Sources are listed in shared/reference/pricing-facts.md, "Token counting".
 OPENAI_RATIO = Ratio(
-    "OpenAI", 4.0, "https://help.openai.com/en/articles/4936856-what-are-tokens-and-how-to-count-them"
+    "OpenAI",
+    4.0,
+    "https://help.openai.com/en/articles/4936856-what-are-tokens-and-how-to-count-them",
 )
 GEMINI_RATIO = Ratio("Gemini", 4.0, "https://ai.google.dev/gemini-api/docs/tokens")
 CLAUDE_RATIO = Ratio(
@@ -72,7 +74,9 @@ _O200K = re.compile(
     r"^(?:gpt-5(?:[.-]|$)|gpt-4\.1(?:-|$)|gpt-4\.5(?:-|$)|gpt-4o(?:-|$)|chatgpt-4o(?:-|$)"
     r"|o[134](?:-|$)|codex-mini|omni-moderation)"
 )
-_CL100K = re.compile(r"^(?:gpt-4(?:-|$)|gpt-3\.5-turbo|gpt-35-turbo|text-embedding-3-|text-embedding-ada-002$)")
+_CL100K = re.compile(
+    r"^(?:gpt-4(?:-|$)|gpt-3\.5-turbo|gpt-35-turbo|text-embedding-3-|text-embedding-ada-002$)"
+)
 _FAMILIES: tuple[tuple[re.Pattern[str], Ratio], ...] = (
     (re.compile(r"^claude"), CLAUDE_RATIO),
     (re.compile(r"^(?:gemini|gemma)"), GEMINI_RATIO),
@@ -158,15 +162,17 @@ def tokenizer_for(model_id: str, catalog: Catalog) -> Tokenizer:
     if entry is not None:
         if entry.encoding is not None:
             return Tokenizer(entry.encoding, OPENAI_RATIO)
-        ratio = _family_ratio(base) or _PROVIDER_RATIOS.get(entry.provider.lower(), OPEN_MODEL_RATIO)
+        ratio = _family_ratio(base) or _PROVIDER_RATIOS.get(
+            entry.provider.lower(), OPEN_MODEL_RATIO
+        )
         return Tokenizer(None, ratio)
     encoding = _openai_encoding(base)
     if encoding is not None:
         note = f"{model_id} is not in the pricing catalog; counted with {encoding} by its name."
         return Tokenizer(encoding, OPENAI_RATIO, (note,))
-    ratio = _family_ratio(base)
-    if ratio is not None:
-        return Tokenizer(None, ratio, (f"{model_id} is not in the pricing catalog.",))
+    family = _family_ratio(base)
+    if family is not None:
+        return Tokenizer(None, family, (f"{model_id} is not in the pricing catalog.",))
     raise UnknownModel(model_id, catalog.suggest(model_id))
 
 
