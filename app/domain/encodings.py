@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.request
 import uuid
 import zipfile
@@ -46,6 +47,7 @@ WHEEL_REQUIREMENT = "bpe-openai==0.1.4"
 WHEEL_MEMBERS = ("bpe_openai/data/{name}.tiktoken", "bpe_openai/data/{name}.tiktoken.gz")
 
 DOWNLOAD_TIMEOUT_S = 5.0
+_ENV_LOCK = threading.Lock()
 PIP_TIMEOUT_S = 300.0
 
 
@@ -278,10 +280,19 @@ def _load(name: str, cache_dir: str) -> tiktoken.Encoding:
             f"Encoding {name} is not in the local tiktoken cache ({directory}); "
             f"run `make setup` or `python -m app.domain.encodings prepare --cache-dir {directory}`"
         )
-    # tiktoken reads only this environment variable; point it at the directory just verified so
-    # it finds the file there instead of downloading.
-    os.environ[CACHE_ENV] = cache_dir
-    return tiktoken.get_encoding(name)
+    # tiktoken reads only this environment variable, and only while loading: point it at the
+    # directory just verified so tiktoken finds the file there instead of downloading, then put
+    # it back. The lock keeps a concurrent load from seeing another thread's value.
+    with _ENV_LOCK:
+        previous = os.environ.get(CACHE_ENV)
+        os.environ[CACHE_ENV] = cache_dir
+        try:
+            return tiktoken.get_encoding(name)
+        finally:
+            if previous is None:
+                del os.environ[CACHE_ENV]
+            else:
+                os.environ[CACHE_ENV] = previous
 
 
 def warm(cache_dir: Path | None = None) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
 import socket
 import zipfile
@@ -250,10 +251,13 @@ def test_counting_works_offline_from_the_cache(
 ) -> None:
     for name in ENCODINGS:
         shutil.copy(encodings.cache_path(name, real_cache), encodings.cache_path(name, tmp_path))
+    before = os.environ.get("TIKTOKEN_CACHE_DIR")
     assert encodings.load("o200k_base", tmp_path).encode_ordinary("tiktoken is great!") == [
         83, 8251, 2488, 382, 2212, 0,
     ]  # fmt: skip
     assert len(encodings.load("cl100k_base", tmp_path).encode_ordinary("tiktoken is great!")) == 6
+    # tiktoken's directory is set only while loading; the process's setting is left as it was.
+    assert os.environ.get("TIKTOKEN_CACHE_DIR") == before
 
 
 def test_cli_prepare_reports_present_encodings(
