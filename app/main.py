@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api import router as api_router
+from app.domain import encodings
 from app.middleware import SecurityMiddleware
 from app.pricing import get_catalog
 from app.settings import ROOT
@@ -19,6 +21,10 @@ from app.settings import ROOT
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Load (and validate) the pricing catalog before serving: a malformed file stops start-up.
     get_catalog()
+    # Load tiktoken's encodings from the local cache now; a missing one is logged and its
+    # counts fall back to estimates (never a download at run time).
+    for problem in encodings.warm():
+        logging.getLogger("app").warning(problem)
     yield
 
 

@@ -28,7 +28,8 @@ _PERMISSIONS = (
 MAX_QUERY_BYTES = 8 * 1024
 MAX_BODY_BYTES = 256 * 1024
 # Routes that take large texts (prompts to count) have their own, larger limit.
-LARGE_BODY_PATHS = {"/api/v1/tokens": 2 * 1024 * 1024, "/tokens/count": 2 * 1024 * 1024}
+MAX_TOKENS_BODY_BYTES = 2 * 1024 * 1024  # a very long prompt is ~500k tokens, well under this
+LARGE_BODY_PATHS = {"/api/v1/tokens": MAX_TOKENS_BODY_BYTES, "/tokens/count": MAX_TOKENS_BODY_BYTES}
 EMBED_PATHS = ("/embed",)
 
 
@@ -51,13 +52,22 @@ def security_headers(path: str) -> list[tuple[str, str]]:
     return headers
 
 
-def _error(status: int, title: str, field: str, reason: str) -> bytes:
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def _too_large(limit: int, declared: int | None = None) -> bytes:
+    reason = f"The request body is larger than the limit of {limit} bytes ({_size(limit)})."
+    return _error(413, "Request body too large", "body", reason, declared)
+
+
+def _error(status: int, title: str, field: str, reason: str, value: object = None) -> bytes:
     return json.dumps(
         {
             "status": status,
             "title": title,
             "errors": [
-                {"field": field, "reason": reason, "type": "too_large", "input": None, "suggestions": []}
+                {"field": field, "reason": reason, "type": "too_large", "input": value, "suggestions": []}
             ],
         }
     ).encode()
@@ -119,7 +129,7 @@ class SecurityMiddleware:
             await _respond(
                 send_with_headers,
                 413,
-                _error(413, "Request body too large", "body", f"at most {limit} bytes"),
+                _too_large(limit, int(declared) if declared.isdigit() else None),
                 [(b"content-type", b"application/json")],
             )
             return
@@ -148,7 +158,7 @@ class SecurityMiddleware:
                     await _respond(
                         send_with_headers,
                         413,
-                        _error(413, "Request body too large", "body", f"at most {limit} bytes"),
+                        _too_large(limit),
                         [(b"content-type", b"application/json")],
                     )
                 return

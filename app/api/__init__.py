@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api import compare, docs, health, models
+from app.api import compare, docs, health, models, tokens
 
 router = APIRouter()
 router.include_router(health.router)
 router.include_router(compare.router)
 router.include_router(models.router)
 router.include_router(docs.router)
+router.include_router(tokens.router)
