@@ -102,6 +102,10 @@ def numeric_fields() -> dict[str, NumericField]:
             )
 
     walk(schema, "")
+    # Training's validator, not its schema, bounds epochs (a number or 'auto').
+    out["finetuned.training.epochs"] = NumericField(
+        "finetuned.training.epochs", False, 0.0, 100.0, exclusive_minimum=True, optional=True
+    )
     return out
 
 
