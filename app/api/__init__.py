@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api import compare, health
+from app.api import analysis, compare, health
 
 router = APIRouter()
 router.include_router(health.router)
 router.include_router(compare.router)
+router.include_router(analysis.router)
