@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.domain.scenario import Scenario  # noqa: E402
-from app.domain.sensitivity import sensitivity  # noqa: E402
-from app.domain.uncertainty import Range, simulate  # noqa: E402
-from app.pricing import get_catalog  # noqa: E402
+from app.domain.scenario import Scenario
+from app.domain.sensitivity import sensitivity
+from app.domain.uncertainty import Range, simulate
+from app.pricing import get_catalog
 
 PER_TOKEN = Scenario.model_validate(
     {
@@ -30,7 +30,11 @@ SELF_HOSTED = Scenario.model_validate(
         "workload": {"queries_per_month": 3_000_000, "monthly_growth": 0.05, "horizon_months": 24},
         "prompted": {"model": "gpt-4.1"},
         "finetuned": {
-            "self_hosted": {"gpu_hourly_price": 2.5, "prefill_tokens_per_s": 8_000, "decode_tokens_per_s": 900},
+            "self_hosted": {
+                "gpu_hourly_price": 2.5,
+                "prefill_tokens_per_s": 8_000,
+                "decode_tokens_per_s": 900,
+            },
             "training": {"gpu_hours": 12},
         },
     }
@@ -38,7 +42,9 @@ SELF_HOSTED = Scenario.model_validate(
 RANGES = {
     "workload.queries_per_month": Range(low=50_000, mode=300_000, high=5_000_000),
     "workload.monthly_growth": Range(low=0, mode=0.03, high=0.1),
-    "prompted.static_prompt_tokens": Range(low=1_000, mode=3_000, high=8_000, distribution="triangular"),
+    "prompted.static_prompt_tokens": Range(
+        low=1_000, mode=3_000, high=8_000, distribution="triangular"
+    ),
     "finetuned.training.examples": Range(low=300, mode=1_000, high=10_000),
     "finetuned.cost_per_example": Range(low=0.5, mode=2, high=10),
 }
@@ -58,7 +64,9 @@ def measure(label: str, fn: Callable[[], object], repeat: int) -> None:
         times.append(time.perf_counter() - start)
     times.sort()
     p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
-    print(f"{label:<48} median {statistics.median(times) * 1000:8.2f} ms   p99 {p99 * 1000:8.2f} ms   (n={repeat})")
+    print(
+        f"{label:<48} median {statistics.median(times) * 1000:8.2f} ms   p99 {p99 * 1000:8.2f} ms   (n={repeat})"
+    )
 
 
 def main() -> None:

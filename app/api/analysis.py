@@ -38,7 +38,9 @@ router = APIRouter(prefix="/api/v1", tags=["analysis"])
 Format = Literal["json", "csv"]
 MAX_RANGES = 60  # more than the scenario has numeric inputs
 MAX_SEED = 2**63 - 1
-ERRORS: dict[int | str, dict[str, object]] = {422: {"model": ErrorBody, "description": "Invalid input"}}
+ERRORS: dict[int | str, dict[str, object]] = {
+    422: {"model": ErrorBody, "description": "Invalid input"}
+}
 RANGE_PREFIX = "range."
 BOUND_PREFIX = "bound."
 
@@ -67,7 +69,9 @@ class UncertaintyRequest(_Request):
     seed: int | None = Field(
         default=None, ge=0, le=MAX_SEED, description="Omitted: a fresh seed, reported in the result"
     )
-    bins: int = Field(default=DEFAULT_BINS, ge=1, le=MAX_BINS, description="Bins of the savings histogram")
+    bins: int = Field(
+        default=DEFAULT_BINS, ge=1, le=MAX_BINS, description="Bins of the savings histogram"
+    )
 
 
 def _issues_to_errors(issues: Iterable[object], prefix: str) -> list[FieldError]:
@@ -80,23 +84,63 @@ def _issues_to_errors(issues: Iterable[object], prefix: str) -> list[FieldError]
 # --- sensitivity ------------------------------------------------------------------------
 
 SENSITIVITY_CSV = (
-    "input", "label", "unit", "base_value", "low_value", "high_value", "savings_low",
-    "savings_high", "savings_swing", "break_even_low", "break_even_high", "payback_low",
-    "payback_high", "flips", "note",
+    "input",
+    "label",
+    "unit",
+    "base_value",
+    "low_value",
+    "high_value",
+    "savings_low",
+    "savings_high",
+    "savings_swing",
+    "break_even_low",
+    "break_even_high",
+    "payback_low",
+    "payback_high",
+    "flips",
+    "note",
 )
 
 
 def _sensitivity_csv(result: Sensitivity) -> Response:
     rows: list[tuple[object, ...]] = [
-        ("(base)", "Scenario as given", "", None, None, None, result.base_savings,
-         result.base_savings, 0.0, result.base_break_even_volume, result.base_break_even_volume,
-         result.base_payback_month, result.base_payback_month, False, ""),
+        (
+            "(base)",
+            "Scenario as given",
+            "",
+            None,
+            None,
+            None,
+            result.base_savings,
+            result.base_savings,
+            0.0,
+            result.base_break_even_volume,
+            result.base_break_even_volume,
+            result.base_payback_month,
+            result.base_payback_month,
+            False,
+            "",
+        ),
     ]
     for b in result.bars:
         rows.append(
-            (b.input, b.label, b.unit, b.base_value, b.low_value, b.high_value, b.savings_low,
-             b.savings_high, b.savings_swing, b.break_even_low, b.break_even_high, b.payback_low,
-             b.payback_high, b.flips, "")
+            (
+                b.input,
+                b.label,
+                b.unit,
+                b.base_value,
+                b.low_value,
+                b.high_value,
+                b.savings_low,
+                b.savings_high,
+                b.savings_swing,
+                b.break_even_low,
+                b.break_even_high,
+                b.payback_low,
+                b.payback_high,
+                b.flips,
+                "",
+            )
         )
     for s in result.skipped:
         rows.append((s.input, "", "", *([None] * 11), s.reason))
@@ -129,7 +173,9 @@ def create_sensitivity(
     responses=ERRORS,
     openapi_extra={"parameters": dotted_parameters(Scenario)},
 )
-def read_sensitivity(request: Request, catalog: CatalogDep, format: Format = "json") -> Sensitivity | Response:
+def read_sensitivity(
+    request: Request, catalog: CatalogDep, format: Format = "json"
+) -> Sensitivity | Response:
     """The tornado, with the scenario as dotted query parameters and `bound.<input>=low,high`."""
     items = request.query_params.multi_items()
     scenario_items, extra = _split(items, BOUND_PREFIX)
@@ -200,9 +246,15 @@ def read_uncertainty(
     request: Request,
     catalog: CatalogDep,
     format: Format = "json",
-    samples: Annotated[int, Query(ge=1, le=MAX_SAMPLES, description="Monte Carlo samples")] = DEFAULT_SAMPLES,
-    seed: Annotated[int | None, Query(ge=0, le=MAX_SEED, description="Seed for a reproducible run")] = None,
-    bins: Annotated[int, Query(ge=1, le=MAX_BINS, description="Bins of the savings histogram")] = DEFAULT_BINS,
+    samples: Annotated[
+        int, Query(ge=1, le=MAX_SAMPLES, description="Monte Carlo samples")
+    ] = DEFAULT_SAMPLES,
+    seed: Annotated[
+        int | None, Query(ge=0, le=MAX_SEED, description="Seed for a reproducible run")
+    ] = None,
+    bins: Annotated[
+        int, Query(ge=1, le=MAX_BINS, description="Bins of the savings histogram")
+    ] = DEFAULT_BINS,
 ) -> Uncertainty | Response:
     """The Monte Carlo, with the scenario as dotted query parameters and
     `range.<input>=low,mode,high[,pert|triangular]`."""
@@ -216,36 +268,55 @@ def read_uncertainty(
         distribution = parts.pop().strip() if len(parts) == 4 else "pert"
         numbers = _numbers(",".join(parts), 3)
         if numbers is None or distribution not in ("pert", "triangular"):
-            errors.append(_shape_error(RANGE_PREFIX + name, text, "low,mode,high[,pert|triangular]"))
+            errors.append(
+                _shape_error(RANGE_PREFIX + name, text, "low,mode,high[,pert|triangular]")
+            )
             continue
         try:
             ranges[name] = Range(
-                low=numbers[0], mode=numbers[1], high=numbers[2], distribution=distribution  # type: ignore[arg-type]
+                low=numbers[0], mode=numbers[1], high=numbers[2], distribution=distribution
             )
         except ValidationError as exc:
             for err in errors_from_pydantic(exc.errors()):
-                errors.append(err.model_copy(update={"field": RANGE_PREFIX + name, "input": text[:200]}))
+                errors.append(
+                    err.model_copy(update={"field": RANGE_PREFIX + name, "input": text[:200]})
+                )
     if errors:
         raise InvalidInput(errors, title="Invalid ranges")
     return _run_uncertainty(
-        scenario, ranges, catalog, samples=samples, seed=seed, bins=bins, fmt=format, prefix=RANGE_PREFIX
+        scenario,
+        ranges,
+        catalog,
+        samples=samples,
+        seed=seed,
+        bins=bins,
+        fmt=format,
+        prefix=RANGE_PREFIX,
     )
 
 
 # --- query-string helpers ---------------------------------------------------------------
 
 
-def _split(items: list[tuple[str, str]], prefix: str) -> tuple[list[tuple[str, str]], dict[str, str]]:
+def _split(
+    items: list[tuple[str, str]], prefix: str
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """Scenario parameters, and `<prefix><input>` values by input name (last one wins)."""
     scenario: list[tuple[str, str]] = []
     extra: dict[str, str] = {}
     for key, value in items:
         if key.startswith(prefix):
-            if len(extra) >= MAX_RANGES and key[len(prefix):] not in extra:
+            if len(extra) >= MAX_RANGES and key[len(prefix) :] not in extra:
                 raise InvalidInput(
-                    [FieldError(field=key[:100], reason=f"more than {MAX_RANGES} {prefix}* parameters", type="too_many")]
+                    [
+                        FieldError(
+                            field=key[:100],
+                            reason=f"more than {MAX_RANGES} {prefix}* parameters",
+                            type="too_many",
+                        )
+                    ]
                 )
-            extra[key[len(prefix):]] = value
+            extra[key[len(prefix) :]] = value
         else:
             scenario.append((key, value))
     return scenario, extra
@@ -264,5 +335,8 @@ def _numbers(text: str, count: int) -> list[float] | None:
 
 def _shape_error(field: str, text: str, shape: str) -> FieldError:
     return FieldError(
-        field=field[:100], reason=f"expected {shape} (finite numbers)", type="value_error", input=text[:200]
+        field=field[:100],
+        reason=f"expected {shape} (finite numbers)",
+        type="value_error",
+        input=text[:200],
     )

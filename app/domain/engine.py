@@ -26,6 +26,7 @@ from app.domain.comparison import (
     VolumePoint,
     Warning,
 )
+from app.domain.recommend import lifecycle_warnings, recommend
 from app.domain.scenario import (
     DEFAULT_FINETUNED_MODEL,
     DEFAULT_PROMPTED_MODEL,
@@ -34,7 +35,6 @@ from app.domain.scenario import (
     FinetunedArm,
     Scenario,
 )
-from app.domain.recommend import lifecycle_warnings, recommend
 from app.pricing.catalog import Catalog
 from app.pricing.schema import ModelEntry, TokenPrices
 

@@ -112,17 +112,23 @@ class TornadoBar(BaseModel):
     input: str = Field(description="Dotted field name")
     label: str
     unit: str
-    base_value: float | None = Field(description="The value in the scenario (effective price for catalog prices)")
+    base_value: float | None = Field(
+        description="The value in the scenario (effective price for catalog prices)"
+    )
     low_value: float
     high_value: float
     savings_low: float = Field(description="savings_over_horizon with the input at low_value (USD)")
     savings_high: float
-    savings_swing: float = Field(description="Spread of savings across low, base and high (USD); the ranking key")
+    savings_swing: float = Field(
+        description="Spread of savings across low, base and high (USD); the ranking key"
+    )
     break_even_low: float | None = Field(description="break_even.monthly_volume at low_value")
     break_even_high: float | None
     payback_low: int | None = Field(description="break_even.payback_month at low_value")
     payback_high: int | None
-    flips: bool = Field(description="Whether fine-tuning saving money (savings > 0) changes inside the bounds")
+    flips: bool = Field(
+        description="Whether fine-tuning saving money (savings > 0) changes inside the bounds"
+    )
 
 
 class SkippedInput(BaseModel):
@@ -136,7 +142,9 @@ class Sensitivity(BaseModel):
     base_break_even_volume: float | None
     base_payback_month: int | None
     bars: list[TornadoBar] = Field(description="Largest effect on savings first")
-    skipped: list[SkippedInput] = Field(description="Inputs that do not apply to this scenario, and why")
+    skipped: list[SkippedInput] = Field(
+        description="Inputs that do not apply to this scenario, and why"
+    )
 
 
 def check_bounds(bounds: dict[str, Bound]) -> list[FieldIssue]:
@@ -152,9 +160,7 @@ def check_bounds(bounds: dict[str, Bound]) -> list[FieldIssue]:
             issues.append(FieldIssue(name, f"low ({bound.low:g}) is above high ({bound.high:g})"))
         for which, value in (("low", bound.low), ("high", bound.high)):
             if not field.contains(value):
-                issues.append(
-                    FieldIssue(name, f"{which} ({value:g}) must be {field.describe()}")
-                )
+                issues.append(FieldIssue(name, f"{which} ({value:g}) must be {field.describe()}"))
     return issues
 
 
@@ -174,8 +180,10 @@ def _base(spec_name: str, scenario: Scenario, resolved: Resolved, catalog: Catal
     arm_name, _, rest = spec_name.partition(".")
     if spec_name == "workload.peak_to_average" and not self_hosted:
         return "only sizes self-hosted GPU replicas; the fine-tuned arm is served per token"
-    if arm_name == "finetuned" and self_hosted and (
-        rest.startswith("prices.") or rest in ("cache_hit_rate", "batch_share")
+    if (
+        arm_name == "finetuned"
+        and self_hosted
+        and (rest.startswith("prices.") or rest in ("cache_hit_rate", "batch_share"))
     ):
         return "self-hosted serving has no token prices"
     if rest.startswith("prices."):
@@ -194,12 +202,17 @@ def _base(spec_name: str, scenario: Scenario, resolved: Resolved, catalog: Catal
             if getattr(arm, other) == 0:
                 return f"no effect while {arm_name}.{other} is 0"
     training = ft.training
-    if spec_name in ("finetuned.training.price_per_mtok", "finetuned.training.epochs",
-                     "finetuned.training.tokens_per_example"):
+    if spec_name in (
+        "finetuned.training.price_per_mtok",
+        "finetuned.training.epochs",
+        "finetuned.training.tokens_per_example",
+    ):
         if training.gpu_hours is not None:
             return "training is billed by the GPU hour (gpu_hours is set)"
         if spec_name == "finetuned.training.epochs":
-            return float(auto_epochs(training.examples) if training.epochs == "auto" else training.epochs)
+            return float(
+                auto_epochs(training.examples) if training.epochs == "auto" else training.epochs
+            )
         if spec_name == "finetuned.training.price_per_mtok":
             if training.price_per_mtok is not None:
                 return training.price_per_mtok
@@ -213,7 +226,11 @@ def _base(spec_name: str, scenario: Scenario, resolved: Resolved, catalog: Catal
         if training.gpu_hourly_price is not None:
             return training.gpu_hourly_price
         entry = catalog.get(resolved.finetuned.model) if resolved.finetuned.model else None
-        if entry is not None and entry.training is not None and entry.training.price_per_hour is not None:
+        if (
+            entry is not None
+            and entry.training is not None
+            and entry.training.price_per_hour is not None
+        ):
             return entry.training.price_per_hour
         assert ft.self_hosted is not None  # resolve() succeeded, so a price was found
         return ft.self_hosted.gpu_hourly_price
@@ -296,9 +313,15 @@ def sensitivity(
             at_low = _outcome_with(pinned, name, low, catalog)
             at_high = _outcome_with(pinned, name, high, catalog)
         except ScenarioError as exc:
-            skipped.append(SkippedInput(input=name, reason=f"cannot be priced within the bounds: {exc}"))
+            skipped.append(
+                SkippedInput(input=name, reason=f"cannot be priced within the bounds: {exc}")
+            )
             continue
-        savings = [at_low.savings_over_horizon, base.savings_over_horizon, at_high.savings_over_horizon]
+        savings = [
+            at_low.savings_over_horizon,
+            base.savings_over_horizon,
+            at_high.savings_over_horizon,
+        ]
         volumes = [at_low.break_even_volume, base.break_even_volume, at_high.break_even_volume]
         positive = {s > 0 for s in savings}
         bar = TornadoBar(

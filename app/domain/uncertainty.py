@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Literal, TypeGuard
 
 import numpy as np
 import numpy.typing as npt
@@ -56,7 +56,9 @@ MAX_SAMPLES = 100_000
 DEFAULT_BINS = 30
 MAX_BINS = 200
 _CHUNK_CELLS = 1_000_000  # samples x months evaluated at once: bounds memory, not results
-_MAX_STEP_ADJUST = 64  # replica-step corrections tried before a sample falls back to the scalar solver
+_MAX_STEP_ADJUST = (
+    64  # replica-step corrections tried before a sample falls back to the scalar solver
+)
 
 Array = npt.NDArray[np.float64]
 Value = float | Array  # an input: one number for every sample, or one per sample
@@ -179,9 +181,7 @@ def sample_range(rng: np.random.Generator, r: Range, n: int, integer: bool) -> V
     return np.rint(x) if integer else x
 
 
-def draw(
-    ranges: dict[str, Range], n: int, seed: int
-) -> dict[str, Value]:
+def draw(ranges: dict[str, Range], n: int, seed: int) -> dict[str, Value]:
     """Samples per ranged input, in name order so a seed means the same draws for any
     request key order."""
     rng = np.random.default_rng(seed)
@@ -203,13 +203,13 @@ class Outcomes:
     break_even: Array
 
 
-def _per_sample(x: Value) -> bool:
+def _per_sample(x: object) -> TypeGuard[Array]:
     return isinstance(x, np.ndarray) and x.ndim == 1
 
 
 def _col(x: Value) -> Value:
     """An input as a column for (samples x months) broadcasting."""
-    return x[:, None] if _per_sample(x) else x  # type: ignore[index]
+    return x[:, None] if _per_sample(x) else x
 
 
 def _at_most(a: Value, b: Value) -> npt.NDArray[np.bool_]:
@@ -267,8 +267,11 @@ class _Inputs:
         return float(value)
 
 
+Mask = npt.NDArray[np.bool_] | bool
+
+
 def _price(
-    p: _Inputs, arm: str, key: str, entry: ModelEntry | None, long_context: Value | None
+    p: _Inputs, arm: str, key: str, entry: ModelEntry | None, long_context: Mask | None
 ) -> Value:
     """engine._token_prices for one key; nan where the arm has no such price."""
     explicit = p.get(f"{arm}.prices.{key}")
@@ -291,9 +294,9 @@ def _variable_per_token(p: _Inputs, arm: str, entry: ModelEntry | None) -> Value
     O = p(f"{arm}.output_tokens")  # noqa: E741 - the cost model's own name
     h = p(f"{arm}.cache_hit_rate")
     errors = p(f"{arm}.error_rate") * p(f"{arm}.cost_per_error")
-    long_context: Value | None = None
+    long_context: Mask | None = None
     if entry is not None and entry.long_context is not None:
-        long_context = S + D > entry.long_context.threshold_tokens
+        long_context = entry.long_context.threshold_tokens < S + D
     p_in = _price(p, arm, "input", entry, long_context)
     p_out = _price(p, arm, "output", entry, long_context)
     p_cached = _price(p, arm, "cached_input", entry, long_context)
@@ -309,7 +312,7 @@ def _variable_per_token(p: _Inputs, arm: str, entry: ModelEntry | None) -> Value
     p_read = np.where(has_cached, p_cached, p_in)
     keep = 1 - p(f"{arm}.batch_share") * discount
     tokens_cost = (S * (h_eff * p_read + (1 - h_eff) * p_write) + D * p_in + O * p_out) / MTOK
-    return tokens_cost * keep + errors  # type: ignore[no-any-return]
+    return tokens_cost * keep + errors
 
 
 def _training_cost(p: _Inputs, entry: ModelEntry | None) -> Value:
@@ -317,9 +320,9 @@ def _training_cost(p: _Inputs, entry: ModelEntry | None) -> Value:
     gpu_hours = p.get(f"{t}.gpu_hours")
     if gpu_hours is not None:
         hourly = p.get(f"{t}.gpu_hourly_price")
-        if hourly is None and entry is not None and entry.training is not None:
-            if entry.training.price_per_hour is not None:
-                hourly = entry.training.price_per_hour
+        catalog_hourly = entry.training.price_per_hour if entry and entry.training else None
+        if hourly is None and catalog_hourly is not None:
+            hourly = catalog_hourly
         if hourly is None:
             hourly = p("finetuned.self_hosted.gpu_hourly_price")
         return gpu_hours * hourly
@@ -330,10 +333,9 @@ def _training_cost(p: _Inputs, entry: ModelEntry | None) -> Value:
     tokens = examples * p(f"{t}.tokens_per_example") * epochs
     price = p.get(f"{t}.price_per_mtok")
     if price is None:
-        price = math.nan  # only reached with tokens == 0: resolve() rejected the rest
-        if entry is not None and entry.training is not None:
-            if entry.training.price_per_mtok is not None:
-                price = entry.training.price_per_mtok
+        catalog_price = entry.training.price_per_mtok if entry and entry.training else None
+        # nan is only ever multiplied by tokens == 0: resolve() rejected the rest.
+        price = math.nan if catalog_price is None else catalog_price
     return np.where(tokens == 0, 0.0, tokens / MTOK * price)
 
 
@@ -357,34 +359,37 @@ def _finetuned(p: _Inputs, entry: ModelEntry | None, self_hosted: bool) -> _Arm:
     monthly_fixed = p(f"{f}.monthly_fixed_cost") + p(f"{f}.hosting_per_hour") * HOURS_PER_MONTH
     every = p(f"{f}.retrain_every_months")
     retrain_cost = np.where(
-        every != 0, training + evaluation + p(f"{f}.new_examples_per_retrain") * cost_per_example, 0.0
+        every != 0,
+        training + evaluation + p(f"{f}.new_examples_per_retrain") * cost_per_example,
+        0.0,
     )
     if not self_hosted:
-        return _Arm(
-            _variable_per_token(p, f, entry), one_time, monthly_fixed, retrain_cost, every
-        )
+        return _Arm(_variable_per_token(p, f, entry), one_time, monthly_fixed, retrain_cost, every)
     sh = f"{f}.self_hosted"
-    S, D, O = p(f"{f}.static_prompt_tokens"), p(f"{f}.dynamic_input_tokens"), p(f"{f}.output_tokens")
+    prompt = p(f"{f}.static_prompt_tokens") + p(f"{f}.dynamic_input_tokens")
     return _Arm(
         variable=p(f"{f}.error_rate") * p(f"{f}.cost_per_error"),
         one_time=one_time,
         monthly_fixed=monthly_fixed,
         retrain_cost=retrain_cost,
         retrain_every=every,
-        seconds_per_query=(S + D) / p(f"{sh}.prefill_tokens_per_s") + O / p(f"{sh}.decode_tokens_per_s"),
+        seconds_per_query=prompt / p(f"{sh}.prefill_tokens_per_s")
+        + p(f"{f}.output_tokens") / p(f"{sh}.decode_tokens_per_s"),
         peak_to_average=p("workload.peak_to_average"),
         target_utilization=p(f"{sh}.target_utilization"),
         min_replicas=p(f"{sh}.min_replicas"),
-        replica_monthly_cost=p(f"{sh}.gpus_per_replica") * p(f"{sh}.gpu_hourly_price") * HOURS_PER_MONTH,
+        replica_monthly_cost=p(f"{sh}.gpus_per_replica")
+        * p(f"{sh}.gpu_hourly_price")
+        * HOURS_PER_MONTH,
     )
 
 
 def _take(x: Value, rows: slice) -> Value:
-    return x[rows] if _per_sample(x) else x  # type: ignore[index]
+    return x[rows] if _per_sample(x) else x
 
 
 def _rows(arm: _Arm, rows: slice) -> _Arm:
-    return _Arm(**{k: (None if v is None else _take(v, rows)) for k, v in arm.__dict__.items()})
+    return replace(arm, **{k: _take(v, rows) for k, v in arm.__dict__.items() if v is not None})
 
 
 def _cumulative(arm: _Arm, volumes: Array, months: Array) -> Array:
@@ -491,8 +496,18 @@ def _scalar_break_even(pr: _Arm, ft: _Arm, horizon: int, i: int, n: int) -> floa
             )
         zero = 0.0
         return ArmCosts(
-            name, at(arm.variable), zero, zero, zero, zero, zero, at(arm.one_time),
-            at(arm.monthly_fixed), at(arm.retrain_cost), int(at(arm.retrain_every)), sh,
+            name,
+            at(arm.variable),
+            zero,
+            zero,
+            zero,
+            zero,
+            zero,
+            at(arm.one_time),
+            at(arm.monthly_fixed),
+            at(arm.retrain_cost),
+            int(at(arm.retrain_every)),
+            sh,
         )
 
     v = break_even_volume(costs(pr, "prompted"), costs(ft, "finetuned"), horizon)
@@ -549,7 +564,9 @@ def evaluate(
 # --- summaries --------------------------------------------------------------------------
 
 
-def _percentile(values: Array, total: int, q: float, method: Literal["linear", "lower_cdf"]) -> float | None:
+def _percentile(
+    values: Array, total: int, q: float, method: Literal["linear", "lower_cdf"]
+) -> float | None:
     """Percentile q (0..100) of `total` samples of which `values` (sorted) have a value and
     the rest rank above them all. `linear` is numpy's default; `lower_cdf` returns a value some
     sample has (numpy's 'inverted_cdf'), used for whole months."""

@@ -36,7 +36,12 @@ HAND: dict[str, Any] = {
 }
 SELF_HOSTED: dict[str, Any] = {
     "workload": {"queries_per_month": 2_000_000, "monthly_growth": 0.05, "peak_to_average": 3},
-    "prompted": {"model": "gpt-4.1", "cache_hit_rate": 0.5, "error_rate": 0.02, "cost_per_error": 1.5},
+    "prompted": {
+        "model": "gpt-4.1",
+        "cache_hit_rate": 0.5,
+        "error_rate": 0.02,
+        "cost_per_error": 1.5,
+    },
     "finetuned": {
         "self_hosted": {
             "gpu_hourly_price": 2.0,
@@ -53,7 +58,12 @@ SELF_HOSTED: dict[str, Any] = {
 CATALOG_PRICED: dict[str, Any] = {
     "workload": {"queries_per_month": 400_000, "monthly_growth": 0.02},
     "prompted": {"model": "gpt-4.1", "cache_hit_rate": 0.4, "batch_share": 0.2},
-    "finetuned": {"model": "ft:gpt-4.1-mini", "retrain_every_months": 6, "error_rate": 0.01, "cost_per_error": 2},
+    "finetuned": {
+        "model": "ft:gpt-4.1-mini",
+        "retrain_every_months": 6,
+        "error_rate": 0.01,
+        "cost_per_error": 2,
+    },
 }
 
 
@@ -88,7 +98,9 @@ def test_queries_bar_matches_hand_computed_totals(catalog: Catalog) -> None:
     assert result.base_break_even_volume == pytest.approx(18_015 / 0.04368, rel=1e-12)
 
 
-@pytest.mark.parametrize("data", [HAND, SELF_HOSTED, CATALOG_PRICED], ids=["hand", "self_hosted", "catalog"])
+@pytest.mark.parametrize(
+    "data", [HAND, SELF_HOSTED, CATALOG_PRICED], ids=["hand", "self_hosted", "catalog"]
+)
 def test_every_bar_equals_a_direct_compare(catalog: Catalog, data: dict[str, Any]) -> None:
     scenario = Scenario.model_validate(data)
     result = sensitivity(scenario, catalog)
@@ -99,13 +111,17 @@ def test_every_bar_equals_a_direct_compare(catalog: Catalog, data: dict[str, Any
     pinned = data
     for arm in (base.prompted, base.finetuned):
         if arm.model is not None:
-            pinned = _set(pinned, f"{'prompted' if arm is base.prompted else 'finetuned'}.model", arm.model)
+            pinned = _set(
+                pinned, f"{'prompted' if arm is base.prompted else 'finetuned'}.model", arm.model
+            )
     for bar in result.bars:
         for value, savings, volume, payback in (
             (bar.low_value, bar.savings_low, bar.break_even_low, bar.payback_low),
             (bar.high_value, bar.savings_high, bar.break_even_high, bar.payback_high),
         ):
-            direct = compare(Scenario.model_validate(_set(pinned, bar.input, value)), catalog, today=TODAY)
+            direct = compare(
+                Scenario.model_validate(_set(pinned, bar.input, value)), catalog, today=TODAY
+            )
             assert savings == direct.savings_over_horizon, bar.input
             assert volume == direct.break_even.monthly_volume, bar.input
             assert payback == direct.break_even.payback_month, bar.input
@@ -121,20 +137,36 @@ def test_bars_are_ranked_by_savings_swing(catalog: Catalog) -> None:
 
 
 def test_rates_move_by_absolute_steps_clamped_to_their_limits(catalog: Catalog) -> None:
-    data = _set(_set(CATALOG_PRICED, "prompted.cache_hit_rate", 0.9), "workload.monthly_growth", -0.48)
+    data = _set(
+        _set(CATALOG_PRICED, "prompted.cache_hit_rate", 0.9), "workload.monthly_growth", -0.48
+    )
     bars = {b.input: b for b in sensitivity(Scenario.model_validate(data), catalog).bars}
-    assert (bars["prompted.cache_hit_rate"].low_value, bars["prompted.cache_hit_rate"].high_value) == pytest.approx((0.65, 1.0))
-    assert (bars["workload.monthly_growth"].low_value, bars["workload.monthly_growth"].high_value) == pytest.approx((-0.5, -0.43))
+    assert (
+        bars["prompted.cache_hit_rate"].low_value,
+        bars["prompted.cache_hit_rate"].high_value,
+    ) == pytest.approx((0.65, 1.0))
+    assert (
+        bars["workload.monthly_growth"].low_value,
+        bars["workload.monthly_growth"].high_value,
+    ) == pytest.approx((-0.5, -0.43))
     # Relative rule for error rates: 0.01 -> 0.005 and 0.02.
-    assert (bars["finetuned.error_rate"].low_value, bars["finetuned.error_rate"].high_value) == pytest.approx((0.005, 0.02))
+    assert (
+        bars["finetuned.error_rate"].low_value,
+        bars["finetuned.error_rate"].high_value,
+    ) == pytest.approx((0.005, 0.02))
     # Integer inputs stay integers: a 6-month cadence becomes 3 and 12.
-    assert (bars["finetuned.retrain_every_months"].low_value, bars["finetuned.retrain_every_months"].high_value) == (3, 12)
+    assert (
+        bars["finetuned.retrain_every_months"].low_value,
+        bars["finetuned.retrain_every_months"].high_value,
+    ) == (3, 12)
 
 
 def test_catalog_price_is_varied_around_its_effective_value(catalog: Catalog) -> None:
     scenario = Scenario.model_validate(CATALOG_PRICED)
     base = compare(scenario, catalog, today=TODAY)
-    bar = next(b for b in sensitivity(scenario, catalog).bars if b.input == "prompted.prices.output")
+    bar = next(
+        b for b in sensitivity(scenario, catalog).bars if b.input == "prompted.prices.output"
+    )
     price = base.prompted.prices["output"].value
     assert (bar.base_value, bar.low_value, bar.high_value) == (price, price * 0.5, price * 2)
     assert bar.savings_high > bar.savings_low  # a dearer prompted model favours fine-tuning
@@ -146,11 +178,15 @@ def test_inputs_that_do_not_apply_are_skipped_with_a_reason(catalog: Catalog) ->
     assert "self-hosted" in skipped["finetuned.prices.input"]
     assert "finetuned.training.price_per_mtok" in skipped
     names = {b.input for b in result.bars}
-    assert {"finetuned.self_hosted.gpu_hourly_price", "workload.peak_to_average", "finetuned.training.gpu_hours"} <= names
+    assert {
+        "finetuned.self_hosted.gpu_hourly_price",
+        "workload.peak_to_average",
+        "finetuned.training.gpu_hours",
+    } <= names
     per_token = sensitivity(Scenario.model_validate(HAND), catalog)
     skipped = {s.input: s.reason for s in per_token.skipped}
     assert skipped["workload.peak_to_average"].startswith("only sizes self-hosted")
-    assert "finetuned.self_hosted is not set" == skipped["finetuned.self_hosted.gpu_hourly_price"]
+    assert skipped["finetuned.self_hosted.gpu_hourly_price"] == "finetuned.self_hosted is not set"
     assert "never retrained" in skipped["finetuned.retrain_every_months"]
 
 
@@ -159,7 +195,11 @@ def test_a_bar_flips_when_the_sign_of_the_savings_changes(catalog: Catalog) -> N
     data = _set(HAND, "workload.queries_per_month", 500_000)
     bars = {b.input: b for b in sensitivity(Scenario.model_validate(data), catalog).bars}
     assert bars["workload.queries_per_month"].flips
-    assert bars["workload.queries_per_month"].savings_low < 0 < bars["workload.queries_per_month"].savings_high
+    assert (
+        bars["workload.queries_per_month"].savings_low
+        < 0
+        < bars["workload.queries_per_month"].savings_high
+    )
     assert not bars["prompted.setup_cost"].flips
 
 
@@ -174,23 +214,46 @@ def test_explicit_bounds_replace_the_defaults_and_add_inputs(catalog: Catalog) -
         },
     )
     bars = {b.input: b for b in result.bars}
-    assert (bars["workload.queries_per_month"].low_value, bars["workload.queries_per_month"].high_value) == (10_000, 1_000_000)
+    assert (
+        bars["workload.queries_per_month"].low_value,
+        bars["workload.queries_per_month"].high_value,
+    ) == (10_000, 1_000_000)
     assert bars["finetuned.retrain_every_months"].base_value == 0
     # Retraining monthly costs 12 extra runs of 15 (training) + 2000 (evaluation).
-    assert bars["finetuned.retrain_every_months"].savings_low == pytest.approx(result.base_savings - 12 * 2015, rel=1e-12)
+    assert bars["finetuned.retrain_every_months"].savings_low == pytest.approx(
+        result.base_savings - 12 * 2015, rel=1e-12
+    )
 
 
 @pytest.mark.parametrize(
     ("bounds", "field", "reason"),
     [
         ({"workload.querys": Bound(low=1, high=2)}, "workload.querys", "not a numeric input"),
-        ({"workload.horizon_months": Bound(low=6, high=24)}, "workload.horizon_months", "cannot vary"),
-        ({"prompted.cache_hit_rate": Bound(low=0.5, high=1.5)}, "prompted.cache_hit_rate", "high (1.5) must be a number in [0, 1]"),
-        ({"finetuned.training.examples": Bound(low=10.5, high=20)}, "finetuned.training.examples", "must be an integer"),
-        ({"prompted.setup_cost": Bound(low=5, high=1)}, "prompted.setup_cost", "low (5) is above high (1)"),
+        (
+            {"workload.horizon_months": Bound(low=6, high=24)},
+            "workload.horizon_months",
+            "cannot vary",
+        ),
+        (
+            {"prompted.cache_hit_rate": Bound(low=0.5, high=1.5)},
+            "prompted.cache_hit_rate",
+            "high (1.5) must be a number in [0, 1]",
+        ),
+        (
+            {"finetuned.training.examples": Bound(low=10.5, high=20)},
+            "finetuned.training.examples",
+            "must be an integer",
+        ),
+        (
+            {"prompted.setup_cost": Bound(low=5, high=1)},
+            "prompted.setup_cost",
+            "low (5) is above high (1)",
+        ),
     ],
 )
-def test_bad_bounds_are_rejected_naming_the_input(catalog: Catalog, bounds: dict[str, Bound], field: str, reason: str) -> None:
+def test_bad_bounds_are_rejected_naming_the_input(
+    catalog: Catalog, bounds: dict[str, Bound], field: str, reason: str
+) -> None:
     with pytest.raises(ScenarioError) as info:
         sensitivity(Scenario.model_validate(HAND), catalog, bounds)
     assert info.value.issues[0].field == field

@@ -23,21 +23,43 @@ TODAY = date(2026, 8, 1)
 
 PER_TOKEN: dict[str, Any] = {
     "workload": {"queries_per_month": 250_000, "monthly_growth": 0.04, "horizon_months": 18},
-    "prompted": {"model": "gpt-4.1", "cache_hit_rate": 0.5, "batch_share": 0.1, "error_rate": 0.03, "cost_per_error": 0.8},
-    "finetuned": {"model": "ft:gpt-4.1-mini", "retrain_every_months": 4, "new_examples_per_retrain": 150, "error_rate": 0.02, "cost_per_error": 0.8},
+    "prompted": {
+        "model": "gpt-4.1",
+        "cache_hit_rate": 0.5,
+        "batch_share": 0.1,
+        "error_rate": 0.03,
+        "cost_per_error": 0.8,
+    },
+    "finetuned": {
+        "model": "ft:gpt-4.1-mini",
+        "retrain_every_months": 4,
+        "new_examples_per_retrain": 150,
+        "error_rate": 0.02,
+        "cost_per_error": 0.8,
+    },
 }
 SELF_HOSTED: dict[str, Any] = {
     "workload": {"queries_per_month": 3_000_000, "monthly_growth": 0.1, "peak_to_average": 2.5},
     "prompted": {"model": "gpt-4.1"},
     "finetuned": {
-        "self_hosted": {"gpu_hourly_price": 2.5, "prefill_tokens_per_s": 8_000, "decode_tokens_per_s": 900, "min_replicas": 1},
+        "self_hosted": {
+            "gpu_hourly_price": 2.5,
+            "prefill_tokens_per_s": 8_000,
+            "decode_tokens_per_s": 900,
+            "min_replicas": 1,
+        },
         "training": {"gpu_hours": 12},
         "retrain_every_months": 3,
     },
 }
 LONG_CONTEXT: dict[str, Any] = {
     "workload": {"queries_per_month": 20_000},
-    "prompted": {"model": "gpt-5.5", "static_prompt_tokens": 5_000, "dynamic_input_tokens": 260_000, "cache_hit_rate": 0.3},
+    "prompted": {
+        "model": "gpt-5.5",
+        "static_prompt_tokens": 5_000,
+        "dynamic_input_tokens": 260_000,
+        "cache_hit_rate": 0.3,
+    },
     "finetuned": {"model": "ft:gpt-4.1-mini"},
 }
 
@@ -73,13 +95,19 @@ def _assert_sample_matches_engine(result: Any, catalog: Catalog, i: int, exact: 
         assert payback == direct.break_even.payback_month
     else:
         scale = max(direct.prompted.total_cost, direct.finetuned.total_cost, 1.0)
-        assert math.isclose(o.savings[i], direct.savings_over_horizon, rel_tol=1e-9, abs_tol=1e-9 * scale)
+        assert math.isclose(
+            o.savings[i], direct.savings_over_horizon, rel_tol=1e-9, abs_tol=1e-9 * scale
+        )
     # Break-even volume never depends on the (pow-computed) volume profile: always exact.
     assert volume == direct.break_even.monthly_volume
 
 
-@pytest.mark.parametrize("data", [PER_TOKEN, SELF_HOSTED, LONG_CONTEXT], ids=["per_token", "self_hosted", "long_context"])
-def test_collapsed_ranges_reproduce_the_engine_exactly(catalog: Catalog, data: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "data", [PER_TOKEN, SELF_HOSTED, LONG_CONTEXT], ids=["per_token", "self_hosted", "long_context"]
+)
+def test_collapsed_ranges_reproduce_the_engine_exactly(
+    catalog: Catalog, data: dict[str, Any]
+) -> None:
     scenario = Scenario.model_validate(data)
     point = {
         "workload.queries_per_month": 123_456.0,
@@ -92,7 +120,13 @@ def test_collapsed_ranges_reproduce_the_engine_exactly(catalog: Catalog, data: d
     result = simulate(scenario, catalog, ranges, samples=500, seed=3)
     direct = compare(_scenario_of_sample(scenario, point, 0), catalog, today=TODAY)
     assert result.at_mode.savings_over_horizon == direct.savings_over_horizon
-    for q in (result.savings.p10, result.savings.p50, result.savings.p90, result.savings.min, result.savings.max):
+    for q in (
+        result.savings.p10,
+        result.savings.p50,
+        result.savings.p90,
+        result.savings.min,
+        result.savings.max,
+    ):
         assert q == direct.savings_over_horizon
     paid = direct.break_even.payback_month
     assert result.payback_month.p50 == (None if paid is None else float(paid))
@@ -100,15 +134,23 @@ def test_collapsed_ranges_reproduce_the_engine_exactly(catalog: Catalog, data: d
     assert result.break_even_volume.p50 == direct.break_even.monthly_volume
 
 
-@pytest.mark.parametrize("data", [PER_TOKEN, SELF_HOSTED, LONG_CONTEXT], ids=["per_token", "self_hosted", "long_context"])
-def test_each_sample_equals_the_engine_on_that_scenario(catalog: Catalog, data: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "data", [PER_TOKEN, SELF_HOSTED, LONG_CONTEXT], ids=["per_token", "self_hosted", "long_context"]
+)
+def test_each_sample_equals_the_engine_on_that_scenario(
+    catalog: Catalog, data: dict[str, Any]
+) -> None:
     scenario = Scenario.model_validate(data)
     ranges = {
         "workload.queries_per_month": Range(low=1_000, mode=200_000, high=5_000_000),
-        "prompted.dynamic_input_tokens": Range(low=100, mode=270_000, high=400_000, distribution="triangular"),
+        "prompted.dynamic_input_tokens": Range(
+            low=100, mode=270_000, high=400_000, distribution="triangular"
+        ),
         "prompted.cache_hit_rate": Range(low=0, mode=0.3, high=0.9),
         "finetuned.output_tokens": Range(low=50, mode=300, high=2_000),
-        "finetuned.training.examples": Range(low=20, mode=1_000, high=20_000, distribution="triangular"),
+        "finetuned.training.examples": Range(
+            low=20, mode=1_000, high=20_000, distribution="triangular"
+        ),
         "finetuned.retrain_every_months": Range(low=0, mode=3, high=12),
     }
     if scenario.finetuned.self_hosted is not None:
@@ -122,7 +164,10 @@ def test_each_sample_equals_the_engine_on_that_scenario(catalog: Catalog, data: 
 
 def test_a_seed_reproduces_a_run_whatever_the_key_order(catalog: Catalog) -> None:
     scenario = Scenario.model_validate(PER_TOKEN)
-    a = {"workload.queries_per_month": Range(low=1e5, mode=2e5, high=6e5), "finetuned.cost_per_example": Range(low=1, mode=3, high=10)}
+    a = {
+        "workload.queries_per_month": Range(low=1e5, mode=2e5, high=6e5),
+        "finetuned.cost_per_example": Range(low=1, mode=3, high=10),
+    }
     b = dict(reversed(list(a.items())))
     first = simulate(scenario, catalog, a, samples=2_000, seed=42).model_dump()
     second = simulate(scenario, catalog, b, samples=2_000, seed=42).model_dump()
@@ -165,7 +210,13 @@ def test_triangular_and_pert_samples_stay_in_range_and_centre_on_the_mode(catalo
 
 
 def test_integer_inputs_are_sampled_as_integers(catalog: Catalog) -> None:
-    out = run(Scenario.model_validate(PER_TOKEN), catalog, {"finetuned.training.examples": Range(low=100, mode=150, high=900)}, samples=1_000, seed=2)
+    out = run(
+        Scenario.model_validate(PER_TOKEN),
+        catalog,
+        {"finetuned.training.examples": Range(low=100, mode=150, high=900)},
+        samples=1_000,
+        seed=2,
+    )
     x = out.samples["finetuned.training.examples"]
     assert np.array_equal(x, np.rint(x)) and x.min() >= 100 and x.max() <= 900
 
@@ -173,15 +224,41 @@ def test_integer_inputs_are_sampled_as_integers(catalog: Catalog) -> None:
 @pytest.mark.parametrize(
     ("ranges", "field", "reason"),
     [
-        ({"workload.querys": Range(low=1, mode=2, high=3)}, "workload.querys", "not a numeric input"),
-        ({"workload.horizon_months": Range(low=6, mode=12, high=24)}, "workload.horizon_months", "cannot vary"),
-        ({"finetuned.self_hosted.gpu_hourly_price": Range(low=1, mode=2, high=3)}, "finetuned.self_hosted.gpu_hourly_price", "finetuned.self_hosted is not set"),
-        ({"workload.monthly_growth": Range(low=-0.6, mode=0, high=0.1)}, "workload.monthly_growth", "low (-0.6) must be a number in [-0.5, 1]"),
-        ({"finetuned.training.examples": Range(low=1, mode=2.5, high=3)}, "finetuned.training.examples", "mode (2.5) must be an integer"),
-        ({"finetuned.training.epochs": Range(low=0, mode=2, high=3)}, "finetuned.training.epochs", "low (0) must be a number in (0, 100]"),
+        (
+            {"workload.querys": Range(low=1, mode=2, high=3)},
+            "workload.querys",
+            "not a numeric input",
+        ),
+        (
+            {"workload.horizon_months": Range(low=6, mode=12, high=24)},
+            "workload.horizon_months",
+            "cannot vary",
+        ),
+        (
+            {"finetuned.self_hosted.gpu_hourly_price": Range(low=1, mode=2, high=3)},
+            "finetuned.self_hosted.gpu_hourly_price",
+            "finetuned.self_hosted is not set",
+        ),
+        (
+            {"workload.monthly_growth": Range(low=-0.6, mode=0, high=0.1)},
+            "workload.monthly_growth",
+            "low (-0.6) must be a number in [-0.5, 1]",
+        ),
+        (
+            {"finetuned.training.examples": Range(low=1, mode=2.5, high=3)},
+            "finetuned.training.examples",
+            "mode (2.5) must be an integer",
+        ),
+        (
+            {"finetuned.training.epochs": Range(low=0, mode=2, high=3)},
+            "finetuned.training.epochs",
+            "low (0) must be a number in (0, 100]",
+        ),
     ],
 )
-def test_bad_ranges_are_rejected_naming_the_input(catalog: Catalog, ranges: dict[str, Range], field: str, reason: str) -> None:
+def test_bad_ranges_are_rejected_naming_the_input(
+    catalog: Catalog, ranges: dict[str, Range], field: str, reason: str
+) -> None:
     with pytest.raises(ScenarioError) as info:
         simulate(Scenario.model_validate(PER_TOKEN), catalog, ranges, samples=10, seed=1)
     assert info.value.issues[0].field == field
@@ -197,7 +274,13 @@ def test_a_range_the_engine_cannot_price_at_its_extreme_is_rejected(catalog: Cat
     # No catalog model and no cached-input price: a cache hit rate above 0 cannot be priced.
     data = {"prompted": {"prices": {"input": 2.0, "output": 8.0}}}
     with pytest.raises(ScenarioError) as info:
-        simulate(Scenario.model_validate(data), catalog, {"prompted.cache_hit_rate": Range(low=0, mode=0, high=0.5)}, samples=10, seed=1)
+        simulate(
+            Scenario.model_validate(data),
+            catalog,
+            {"prompted.cache_hit_rate": Range(low=0, mode=0, high=0.5)},
+            samples=10,
+            seed=1,
+        )
     assert info.value.issues[0].field == "prompted.prices.cached_input"
 
 
@@ -222,7 +305,12 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "monthly_fixed_cost": draw(st.floats(0, 1e4)),
     }
     if prompted_model is None:
-        prompted["prices"] = {"input": draw(st.floats(0.01, 20)), "output": draw(st.floats(0.01, 80)), "cached_input": 0.1, "batch_discount": 0.5}
+        prompted["prices"] = {
+            "input": draw(st.floats(0.01, 20)),
+            "output": draw(st.floats(0.01, 80)),
+            "cached_input": 0.1,
+            "batch_discount": 0.5,
+        }
     else:
         prompted["model"] = prompted_model
     prompted["cache_hit_rate"] = draw(st.floats(0, 1))
@@ -277,14 +365,23 @@ def ranges(draw: st.DrawFn) -> dict[str, Range]:
     out = {}
     for name, lo, hi in chosen:
         integer = numeric_fields()[name].integer
-        points = sorted(draw(st.integers(int(lo), int(hi)) if integer else st.floats(lo, hi)) for _ in range(3))
-        out[name] = Range(low=points[0], mode=points[1], high=points[2], distribution=draw(st.sampled_from(["pert", "triangular"])))
+        points = sorted(
+            draw(st.integers(int(lo), int(hi)) if integer else st.floats(lo, hi)) for _ in range(3)
+        )
+        out[name] = Range(
+            low=points[0],
+            mode=points[1],
+            high=points[2],
+            distribution=draw(st.sampled_from(["pert", "triangular"])),
+        )
     return out
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=scenarios(), spread=ranges(), seed=st.integers(0, 2**32))
-def test_random_scenarios_agree_with_the_scalar_engine(catalog: Catalog, data: dict[str, Any], spread: dict[str, Range], seed: int) -> None:
+def test_random_scenarios_agree_with_the_scalar_engine(
+    catalog: Catalog, data: dict[str, Any], spread: dict[str, Range], seed: int
+) -> None:
     scenario = Scenario.model_validate(data)
     try:
         result = run(scenario, catalog, spread, samples=12, seed=seed)
@@ -314,11 +411,24 @@ def test_more_volume_never_lowers_the_chance_of_payback(
     # Fine-tuned queries cost less than prompted ones here, so each sample shifted up in
     # volume (same seed, same shape) pays back no later and saves no less.
     scenario = Scenario.model_validate(PER_TOKEN)
+
     def at(offset: float) -> Any:
-        r = Range(low=low + offset, mode=low + offset + width * mode_at, high=low + offset + width, distribution=dist)
-        return simulate(scenario, catalog, {"workload.queries_per_month": r}, samples=400, seed=seed)
+        r = Range(
+            low=low + offset,
+            mode=low + offset + width * mode_at,
+            high=low + offset + width,
+            distribution=dist,
+        )
+        return simulate(
+            scenario, catalog, {"workload.queries_per_month": r}, samples=400, seed=seed
+        )
+
     before, after = at(0.0), at(shift)
-    for p in (before.probability_payback_within_horizon, before.probability_savings_positive, after.probability_payback_within_horizon):
+    for p in (
+        before.probability_payback_within_horizon,
+        before.probability_savings_positive,
+        after.probability_payback_within_horizon,
+    ):
         assert 0.0 <= p <= 1.0
     assert after.probability_payback_within_horizon >= before.probability_payback_within_horizon
     assert after.probability_savings_positive >= before.probability_savings_positive
@@ -328,12 +438,19 @@ def test_more_volume_never_lowers_the_chance_of_payback(
 
 @settings(max_examples=30, deadline=None)
 @given(extra=st.floats(0, 50), seed=st.integers(0, 2**32))
-def test_dearer_labelling_never_raises_the_chance_of_payback(catalog: Catalog, extra: float, seed: int) -> None:
+def test_dearer_labelling_never_raises_the_chance_of_payback(
+    catalog: Catalog, extra: float, seed: int
+) -> None:
     scenario = Scenario.model_validate(PER_TOKEN)
     volume = Range(low=50_000, mode=300_000, high=2_000_000)
+
     def at(cost: float) -> Any:
-        r = {"workload.queries_per_month": volume, "finetuned.cost_per_example": Range(low=cost, mode=cost + 1, high=cost + 5)}
+        r = {
+            "workload.queries_per_month": volume,
+            "finetuned.cost_per_example": Range(low=cost, mode=cost + 1, high=cost + 5),
+        }
         return simulate(scenario, catalog, r, samples=400, seed=seed)
+
     cheap, dear = at(0.5), at(0.5 + extra)
     assert dear.probability_payback_within_horizon <= cheap.probability_payback_within_horizon
     assert dear.probability_savings_positive <= cheap.probability_savings_positive
