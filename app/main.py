@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api import router as api_router
 from app.pricing import get_catalog
+from app.settings import ROOT
+from app.web import router as web_router
 
 
 @asynccontextmanager
@@ -28,6 +31,8 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     app.include_router(api_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     return app
 
 
