@@ -141,8 +141,8 @@ def short_count(value: float) -> str:
     """Axis labels for volumes: 100, 10k, 1M, 1B."""
     for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
-            return f"{value / size:g}{suffix}"
-    return f"{value:g}"
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 def short_usd(value: float) -> str:
@@ -293,7 +293,7 @@ def breakdown_chart(comparison: Comparison, frame: Frame | None = None) -> BarCh
 
     None when there are no queries (the per-query split is undefined then).
     """
-    frame = frame or Frame(height=150, left=96, bottom=30, top=8)
+    frame = frame or Frame(height=150, left=96, right=40, bottom=30, top=8)
     arms = (("prompted", "Prompted", comparison.prompted), ("finetuned", "Fine-tuned", comparison.finetuned))
     if any(arm.per_query is None for _, _, arm in arms):
         return None

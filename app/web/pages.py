@@ -21,7 +21,7 @@ from app.api.query import query_string
 from app.domain import charts
 from app.domain.comparison import Comparison, Curves
 from app.domain.engine import Resolved, curves
-from app.domain.formatting import count, percent, usd
+from app.domain.formatting import count, percent, usd, usd_fine
 from app.domain.scenario import DEFAULT_FINETUNED_MODEL, DEFAULT_PROMPTED_MODEL
 from app.pricing import Catalog
 from app.settings import ROOT
@@ -30,7 +30,7 @@ from app.web.presets import PRESETS
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=ROOT / "templates")
-templates.env.filters.update(usd=usd, count=count, percent=percent)
+templates.env.filters.update(usd=usd, usd_fine=usd_fine, count=count, percent=percent)
 
 # All script and style come from /static: no inline script, no eval, no style attributes.
 CSP = (
