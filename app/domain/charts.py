@@ -162,11 +162,11 @@ def nice_step(span: float, count: int) -> float:
     if span <= 0:
         return 1.0
     raw = span / count
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude = 10.0 ** math.floor(math.log10(raw))
     for factor in (1, 2, 5, 10):
         if raw <= factor * magnitude:
             return factor * magnitude
-    return 10 * magnitude  # pragma: no cover - the loop always returns
+    return 10.0 * magnitude  # pragma: no cover - the loop always returns
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -234,7 +234,9 @@ def volume_chart(curves: Curves, frame: Frame | None = None) -> LineChart:
     be = curves.break_even_volume
     if be is not None and vols[0] <= be <= vols[-1]:
         x = sx(be)
-        markers.append(Marker("break_even", x, f"break-even {short_count(be)}/mo", _anchor(x, frame)))
+        markers.append(
+            Marker("break_even", x, f"break-even {short_count(be)}/mo", _anchor(x, frame))
+        )
     cur = curves.current_volume
     if vols[0] <= cur <= vols[-1]:
         x = sx(cur)
@@ -294,7 +296,10 @@ def breakdown_chart(comparison: Comparison, frame: Frame | None = None) -> BarCh
     None when there are no queries (the per-query split is undefined then).
     """
     frame = frame or Frame(height=150, left=96, right=40, bottom=30, top=8)
-    arms = (("prompted", "Prompted", comparison.prompted), ("finetuned", "Fine-tuned", comparison.finetuned))
+    arms = (
+        ("prompted", "Prompted", comparison.prompted),
+        ("finetuned", "Fine-tuned", comparison.finetuned),
+    )
     if any(arm.per_query is None for _, _, arm in arms):
         return None
     totals = [sum(getattr(arm.per_query, p) for p, _ in PARTS) for _, _, arm in arms]
@@ -307,7 +312,12 @@ def breakdown_chart(comparison: Comparison, frame: Frame | None = None) -> BarCh
         segments = []
         for part, part_label in PARTS:
             value = getattr(arm.per_query, part)
-            end = sx(sum(getattr(arm.per_query, p) for p, _ in PARTS[: PARTS.index((part, part_label)) + 1]))
+            end = sx(
+                sum(
+                    getattr(arm.per_query, p)
+                    for p, _ in PARTS[: PARTS.index((part, part_label)) + 1]
+                )
+            )
             if value > 0:
                 segments.append(Segment(part, part_label, x, round(end - x, 1), value))
             x = end

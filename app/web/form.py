@@ -65,8 +65,21 @@ GROUPS: tuple[Group, ...] = (
         "workload",
         "Workload",
         (
-            Input("workload.queries_per_month", "Queries per month", "queries/month", slider="log", slider_min=100, slider_max=1e9),
-            Input("workload.monthly_growth", "Monthly growth", "fraction per month", slider="linear", step=0.01),
+            Input(
+                "workload.queries_per_month",
+                "Queries per month",
+                "queries/month",
+                slider="log",
+                slider_min=100,
+                slider_max=1e9,
+            ),
+            Input(
+                "workload.monthly_growth",
+                "Monthly growth",
+                "fraction per month",
+                slider="linear",
+                step=0.01,
+            ),
             Input("workload.horizon_months", "Horizon", "months", slider="linear", step=1),
         ),
         (
@@ -81,20 +94,45 @@ GROUPS: tuple[Group, ...] = (
         "Prompted: a large model with a long prompt",
         (
             Input("prompted.model", "Model", "catalog id", kind="select"),
-            Input("prompted.static_prompt_tokens", "Static prompt", "tokens", slider="linear", slider_min=0, slider_max=32_000, step=100),
+            Input(
+                "prompted.static_prompt_tokens",
+                "Static prompt",
+                "tokens",
+                slider="linear",
+                slider_min=0,
+                slider_max=32_000,
+                step=100,
+            ),
             Input("prompted.dynamic_input_tokens", "Dynamic input", "tokens"),
             Input("prompted.output_tokens", "Output", "tokens"),
-            Input("prompted.cache_hit_rate", "Cache hit rate", "fraction", slider="linear", step=0.01),
+            Input(
+                "prompted.cache_hit_rate", "Cache hit rate", "fraction", slider="linear", step=0.01
+            ),
             Input("prompted.batch_share", "Batch share", "fraction", slider="linear", step=0.01),
         ),
         (
             Input("prompted.setup_cost", "Setup", "USD, once"),
             Input("prompted.monthly_fixed_cost", "Upkeep", "USD/month"),
             Input("prompted.prices.input", "Input price", "USD/1M tokens", placeholder="catalog"),
-            Input("prompted.prices.cached_input", "Cached input price", "USD/1M tokens", placeholder="catalog"),
-            Input("prompted.prices.cache_write", "Cache write price", "USD/1M tokens", placeholder="catalog"),
+            Input(
+                "prompted.prices.cached_input",
+                "Cached input price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
+            Input(
+                "prompted.prices.cache_write",
+                "Cache write price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
             Input("prompted.prices.output", "Output price", "USD/1M tokens", placeholder="catalog"),
-            Input("prompted.prices.batch_discount", "Batch discount", "fraction", placeholder="catalog"),
+            Input(
+                "prompted.prices.batch_discount",
+                "Batch discount",
+                "fraction",
+                placeholder="catalog",
+            ),
         ),
         "Setup, upkeep, negotiated prices",
     ),
@@ -113,9 +151,24 @@ GROUPS: tuple[Group, ...] = (
         (
             Input("finetuned.training.tokens_per_example", "Tokens per example", "tokens"),
             Input("finetuned.training.epochs", "Epochs", "passes or 'auto'", kind="text"),
-            Input("finetuned.training.price_per_mtok", "Training price", "USD/1M tokens", placeholder="catalog"),
-            Input("finetuned.training.gpu_hours", "Training GPU hours", "hours per run", placeholder="per token"),
-            Input("finetuned.training.gpu_hourly_price", "Training GPU price", "USD/GPU-hour", placeholder="catalog"),
+            Input(
+                "finetuned.training.price_per_mtok",
+                "Training price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
+            Input(
+                "finetuned.training.gpu_hours",
+                "Training GPU hours",
+                "hours per run",
+                placeholder="per token",
+            ),
+            Input(
+                "finetuned.training.gpu_hourly_price",
+                "Training GPU price",
+                "USD/GPU-hour",
+                placeholder="catalog",
+            ),
             Input("finetuned.evaluation_cost", "Evaluation", "USD per training run"),
             Input("finetuned.setup_cost", "Setup", "USD, once"),
             Input("finetuned.monthly_fixed_cost", "MLOps upkeep", "USD/month"),
@@ -124,8 +177,27 @@ GROUPS: tuple[Group, ...] = (
             Input("finetuned.cache_hit_rate", "Cache hit rate", "fraction", step=0.01),
             Input("finetuned.batch_share", "Batch share", "fraction", step=0.01),
             Input("finetuned.prices.input", "Input price", "USD/1M tokens", placeholder="catalog"),
-            Input("finetuned.prices.cached_input", "Cached input price", "USD/1M tokens", placeholder="catalog"),
-            Input("finetuned.prices.output", "Output price", "USD/1M tokens", placeholder="catalog"),
+            Input(
+                "finetuned.prices.cached_input",
+                "Cached input price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
+            Input(
+                "finetuned.prices.cache_write",
+                "Cache write price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
+            Input(
+                "finetuned.prices.output", "Output price", "USD/1M tokens", placeholder="catalog"
+            ),
+            Input(
+                "finetuned.prices.batch_discount",
+                "Batch discount",
+                "fraction",
+                placeholder="catalog",
+            ),
         ),
         "Training details, setup, upkeep, hosting, prices",
     ),
@@ -133,20 +205,52 @@ GROUPS: tuple[Group, ...] = (
         "self_hosted",
         "Self-hosted GPU serving (instead of per-token)",
         (
-            Input("finetuned.self_hosted.gpu_hourly_price", "GPU price", "USD/GPU-hour", placeholder="not self-hosted"),
+            Input(
+                "finetuned.self_hosted.gpu_hourly_price",
+                "GPU price",
+                "USD/GPU-hour",
+                placeholder="not self-hosted",
+            ),
             Input("finetuned.self_hosted.gpus_per_replica", "GPUs per replica", "GPUs", step=1),
-            Input("finetuned.self_hosted.prefill_tokens_per_s", "Prefill throughput", "tokens/s per replica", placeholder="required"),
-            Input("finetuned.self_hosted.decode_tokens_per_s", "Decode throughput", "tokens/s per replica", placeholder="required"),
+            Input(
+                "finetuned.self_hosted.prefill_tokens_per_s",
+                "Prefill throughput",
+                "tokens/s per replica",
+                placeholder="required",
+            ),
+            Input(
+                "finetuned.self_hosted.decode_tokens_per_s",
+                "Decode throughput",
+                "tokens/s per replica",
+                placeholder="required",
+            ),
             Input("finetuned.self_hosted.min_replicas", "Minimum replicas", "replicas", step=1),
-            Input("finetuned.self_hosted.target_utilization", "Target utilisation", "fraction", step=0.05),
+            Input(
+                "finetuned.self_hosted.target_utilization",
+                "Target utilisation",
+                "fraction",
+                step=0.05,
+            ),
         ),
     ),
     Group(
         "quality",
         "Quality",
         (
-            Input("prompted.error_rate", "Prompted error rate", "fraction of answers", slider="linear", step=0.005),
-            Input("finetuned.error_rate", "Fine-tuned error rate", "fraction of answers", slider="linear", step=0.005),
+            Input(
+                "prompted.error_rate",
+                "Prompted error rate",
+                "fraction of answers",
+                slider="linear",
+                step=0.005,
+            ),
+            Input(
+                "finetuned.error_rate",
+                "Fine-tuned error rate",
+                "fraction of answers",
+                slider="linear",
+                step=0.005,
+            ),
             Input("prompted.cost_per_error", "Cost per error (prompted)", "USD/error"),
             Input("finetuned.cost_per_error", "Cost per error (fine-tuned)", "USD/error"),
         ),
@@ -162,8 +266,20 @@ GROUPS: tuple[Group, ...] = (
                 kind="select",
                 options=(("low", "Rarely"), ("medium", "Sometimes"), ("high", "Often")),
             ),
-            Input("factors.strict_format", "Strict output format", "yes/no", kind="bool", options=YES_NO),
-            Input("factors.specialised_domain", "Specialised vocabulary", "yes/no", kind="bool", options=YES_NO),
+            Input(
+                "factors.strict_format",
+                "Strict output format",
+                "yes/no",
+                kind="bool",
+                options=YES_NO,
+            ),
+            Input(
+                "factors.specialised_domain",
+                "Specialised vocabulary",
+                "yes/no",
+                kind="bool",
+                options=YES_NO,
+            ),
             Input("factors.min_examples", "Fewest examples worth tuning on", "examples"),
         ),
     ),
@@ -202,7 +318,10 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 def _metadata(info: FieldInfo) -> list[Any]:
     # `Price | None` hides its Field(ge=..., le=...) inside the union's Annotated member.
     found = list(info.metadata)
-    if isinstance(info.annotation, types.UnionType) or typing.get_origin(info.annotation) is typing.Union:
+    if (
+        isinstance(info.annotation, types.UnionType)
+        or typing.get_origin(info.annotation) is typing.Union
+    ):
         for arg in typing.get_args(info.annotation):
             if typing.get_origin(arg) is typing.Annotated:
                 for meta in arg.__metadata__:
@@ -213,11 +332,14 @@ def _metadata(info: FieldInfo) -> list[Any]:
 def limits(path: str) -> tuple[float | None, float | None]:
     """The field's inclusive/exclusive lower and upper bounds, as declared on the model."""
     lo = hi = None
+    bound: Any
     for meta in _metadata(field_info(path)):
         if isinstance(meta, annotated_types.Ge | annotated_types.Gt):
-            lo = float(meta.ge if isinstance(meta, annotated_types.Ge) else meta.gt)
+            bound = meta.ge if isinstance(meta, annotated_types.Ge) else meta.gt
+            lo = float(bound)
         if isinstance(meta, annotated_types.Le | annotated_types.Lt):
-            hi = float(meta.le if isinstance(meta, annotated_types.Le) else meta.lt)
+            bound = meta.le if isinstance(meta, annotated_types.Le) else meta.lt
+            hi = float(bound)
     return lo, hi
 
 
@@ -287,7 +409,9 @@ def _merge(errors: Iterable[FieldError]) -> list[FieldError]:
     """One error per field: a union member's failures ('float', 'auto') read as one reason."""
     merged: dict[str, FieldError] = {}
     for err in errors:
-        field = _GROUP_ERROR_FIELD.get(err.field, err.field) if err.type == "value_error" else err.field
+        field = (
+            _GROUP_ERROR_FIELD.get(err.field, err.field) if err.type == "value_error" else err.field
+        )
         err = err.model_copy(update={"field": field})
         if field in merged:
             old = merged[field]
@@ -351,4 +475,3 @@ def _drop(data: dict[str, Any], found: list[FieldError], ignored: list[str]) -> 
             ignored.append(name)
             removed = True
     return removed
-

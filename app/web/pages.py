@@ -67,7 +67,9 @@ def _field_default(name: str) -> Any:
     return None if default is PydanticUndefined else default
 
 
-def _slider(spec: form.Input, lo: float | None, hi: float | None, value: str) -> tuple[float, float, float] | None:
+def _slider(
+    spec: form.Input, lo: float | None, hi: float | None, value: str
+) -> tuple[float, float, float] | None:
     if spec.slider is None:
         return None
     s_lo = spec.slider_min if spec.slider_min is not None else (lo or 0.0)
@@ -114,7 +116,10 @@ def _field_view(spec: form.Input, reading: form.Reading, catalog: Catalog) -> Fi
         options = view.prompted_options(catalog)
         model_default, default = DEFAULT_PROMPTED_MODEL, None
     elif name == "finetuned.model":
-        options = [("", "None: self-hosted, or your own prices below"), *view.finetuned_options(catalog)]
+        options = [
+            ("", "None: self-hosted, or your own prices below"),
+            *view.finetuned_options(catalog),
+        ]
         model_default, default = DEFAULT_FINETUNED_MODEL, None
     value = reading.raw[name] if name in reading.raw else form.display(model_default)
     if options and value not in {v for v, _ in options}:
@@ -168,7 +173,10 @@ def results_context(
             "savings": view.savings_sentence(comparison),
         },
         query=qs,
-        prices={"prompted": view.arm_prices(comparison.prompted), "finetuned": view.arm_prices(comparison.finetuned)},
+        prices={
+            "prompted": view.arm_prices(comparison.prompted),
+            "finetuned": view.arm_prices(comparison.finetuned),
+        },
     )
     return ctx
 
@@ -180,7 +188,9 @@ def read_calculator(request: Request, catalog: CatalogDep) -> HTMLResponse:
         request.query_params.multi_items(), lambda scenario: run_compare(scenario, catalog)
     )
     context = results_context(reading, result)
-    fragment = "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
+    fragment = (
+        "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
+    )
     if not fragment:
         context.update(field_views(reading, catalog))
         context.update(presets=PRESETS, token_counter=TOKEN_COUNTER.exists())

@@ -92,7 +92,9 @@ def prompted_options(catalog: Catalog) -> list[tuple[str, str]]:
 def finetuned_options(catalog: Catalog) -> list[tuple[str, str]]:
     """Fine-tuned serving rows first, then other rows that can be trained."""
     rows = [m for m in catalog.models.values() if m.kind == "fine_tuned"]
-    rows += [m for m in catalog.models.values() if m.kind != "fine_tuned" and m.training is not None]
+    rows += [
+        m for m in catalog.models.values() if m.kind != "fine_tuned" and m.training is not None
+    ]
     return [(m.id, model_label(m)) for m in rows]
 
 
