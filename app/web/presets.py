@@ -108,11 +108,11 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "self-hosted-8b",
         "Self-hosted 8B model",
-        "5 million queries a month on a fine-tuned 8B model served by vLLM on one H100 "
+        "20 million queries a month on a fine-tuned 8B model served by vLLM on H100s "
         "(prefill throughput assumed).",
         (
-            ("title", "Self-hosted 8B on one H100"),
-            ("workload.queries_per_month", "5000000"),
+            ("title", "Self-hosted 8B on H100s"),
+            ("workload.queries_per_month", "20000000"),
             ("workload.horizon_months", "12"),
             ("prompted.model", "gpt-4.1-mini"),
             ("prompted.static_prompt_tokens", "3000"),
