@@ -82,6 +82,15 @@
     var json = results.querySelector('.links a[type="application/json"]');
     var alt = document.querySelector('link[rel="alternate"][type="application/json"]');
     if (json && alt) alt.href = json.href;
+    // One short sentence for screen readers, not the whole results section.
+    var announce = document.getElementById("announce");
+    var verdict = results.querySelector("#verdict");
+    var summary = results.querySelector("#summary");
+    if (announce) {
+      announce.textContent = verdict
+        ? verdict.textContent + ". " + (summary ? summary.textContent : "")
+        : "Some inputs need fixing.";
+    }
   }
   document.addEventListener("htmx:afterSettle", markFields);
 

@@ -119,6 +119,8 @@ def test_slider_and_typing_update_results_chart_and_url(page: Any, base_url: str
         "old => document.querySelector('#chart-volume').innerHTML !== old", arg=before_chart
     )
     assert "you: 2M/mo" in page.locator("#chart-volume").inner_html()
+    # Screen readers hear the new verdict from a live region that survives the swap.
+    assert page.locator("#verdict").inner_text() in page.locator("#announce").inner_text()
 
     # Typing into a number field moves its slider and the results.
     field = page.locator("#f-prompted-static_prompt_tokens")
