@@ -164,7 +164,9 @@ def test_invalid_input_is_marked_then_cleared_and_the_page_keeps_working(
     with page.expect_response(lambda r: r.status == 422):
         field.fill("1.4")
     page.wait_for_selector("#f-workload-monthly_growth[aria-invalid='true']")
-    assert "less than or equal to 1" in page.locator("#f-workload-monthly_growth-error").inner_text()
+    assert (
+        "less than or equal to 1" in page.locator("#f-workload-monthly_growth-error").inner_text()
+    )
     assert field.input_value() == "1.4"
     assert page.locator("#verdict").is_visible()  # computed with the default growth
     with page.expect_response(lambda r: r.status == 200):
