@@ -15,6 +15,7 @@ from app.domain import encodings
 from app.middleware import SecurityMiddleware
 from app.pricing import get_catalog
 from app.settings import ROOT
+from app.web import router as web_router
 
 
 @asynccontextmanager
@@ -40,6 +41,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.add_middleware(SecurityMiddleware)
     app.include_router(api_router)
+    app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     return app
 

@@ -44,3 +44,14 @@ def count(value: float | None) -> str:
 
 def percent(value: float) -> str:
     return f"{value * 100:.0f}%" if abs(value) >= 0.1 else f"{value * 100:.2g}%"
+
+
+def usd_fine(value: float | None) -> str:
+    """Per-query money in fixed notation with three significant figures: $0.000160."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    v = abs(value)
+    if v == 0 or v >= 1:
+        return usd(value)
+    digits = max(2, -math.floor(math.log10(v)) + 2)
+    return f"{'-' if value < 0 else ''}${v:.{digits}f}"

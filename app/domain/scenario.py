@@ -152,15 +152,16 @@ class Training(_Input):
 class SelfHosted(_Input):
     gpu_hourly_price: float = Field(gt=0, le=1e4, description="USD per GPU-hour")
     gpus_per_replica: int = Field(default=1, ge=1, le=1024, description="GPUs in one serving replica")
+    # At least 1 token/s: slower is no serving system, and the replica count would overflow.
     prefill_tokens_per_s: float = Field(
-        gt=0, le=1e9, description="Input tokens per second one replica processes (aggregate)"
+        ge=1, le=1e9, description="Input tokens per second one replica processes (aggregate)"
     )
     decode_tokens_per_s: float = Field(
-        gt=0, le=1e9, description="Output tokens per second one replica generates (aggregate)"
+        ge=1, le=1e9, description="Output tokens per second one replica generates (aggregate)"
     )
     min_replicas: int = Field(default=1, ge=0, le=100_000, description="Replicas kept running at any volume")
     target_utilization: float = Field(
-        default=0.7, gt=0, le=1, description="Share of a replica's capacity planned for at peak"
+        default=0.7, ge=0.01, le=1, description="Share of a replica's capacity planned for at peak"
     )
 
 

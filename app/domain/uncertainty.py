@@ -291,7 +291,7 @@ def _price(
 def _variable_per_token(p: _Inputs, arm: str, entry: ModelEntry | None) -> Value:
     S = p(f"{arm}.static_prompt_tokens")
     D = p(f"{arm}.dynamic_input_tokens")
-    O = p(f"{arm}.output_tokens")  # noqa: E741 - the cost model's own name
+    O = p(f"{arm}.output_tokens")
     h = p(f"{arm}.cache_hit_rate")
     errors = p(f"{arm}.error_rate") * p(f"{arm}.cost_per_error")
     long_context: Mask | None = None
@@ -610,6 +610,11 @@ def summarise(
 
 
 def histogram(values: Array, bins: int) -> list[HistogramBin]:
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi), 1.0):
+        # All samples (nearly) equal: numpy cannot split a range narrower than the float
+        # spacing at this magnitude into bins, so report one bin holding every sample.
+        return [HistogramBin(low=lo, high=hi, count=len(values))]
     counts, edges = np.histogram(values, bins=bins)
     return [
         HistogramBin(low=float(edges[i]), high=float(edges[i + 1]), count=int(counts[i]))

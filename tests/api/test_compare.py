@@ -127,6 +127,12 @@ def test_curves_reject_inverted_range(client: TestClient) -> None:
         ("finetuned.training.epochs=0", "finetuned.training", "epochs"),
         ("workload=5", "workload", ""),
         ("prompted.model=gpt-4.2", "prompted.model", "did you mean"),
+        (
+            "finetuned.self_hosted.gpu_hourly_price=2&finetuned.self_hosted.prefill_tokens_per_s=1e-300"
+            "&finetuned.self_hosted.decode_tokens_per_s=1e-300&workload.queries_per_month=1e12",
+            "finetuned.self_hosted.prefill_tokens_per_s",
+            "greater than or equal to 1",
+        ),
         ("prompted.prices.output=3", "prompted.prices.input", "required"),
     ],
 )

@@ -29,6 +29,7 @@ CHECKS = [
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: CI explores the same examples every run, so a red build is reproducible.
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_responses_match_schema(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)

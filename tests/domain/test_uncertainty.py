@@ -454,3 +454,12 @@ def test_dearer_labelling_never_raises_the_chance_of_payback(
     cheap, dear = at(0.5), at(0.5 + extra)
     assert dear.probability_payback_within_horizon <= cheap.probability_payback_within_horizon
     assert dear.probability_savings_positive <= cheap.probability_savings_positive
+
+
+def test_histogram_of_equal_huge_values_is_one_bin() -> None:
+    import numpy as np
+
+    from app.domain.uncertainty import histogram
+
+    bins = histogram(np.full(50, -3.0e14), 30)
+    assert [(b.low, b.high, b.count) for b in bins] == [(-3.0e14, -3.0e14, 50)]

@@ -1,0 +1,335 @@
+"""Chart geometry for the page's inline SVG: scales, ticks, polyline points, markers.
+
+Pure functions of the result models, so the same scenario always draws the same chart
+(snapshot-friendly) and the templates only place what is computed here. Coordinates are SVG
+user units inside a fixed viewBox; the SVG scales to its container with CSS.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from app.domain.comparison import Comparison, Curves
+
+# Parts of the per-query cost, in the order they are stacked and listed.
+PARTS: tuple[tuple[str, str], ...] = (
+    ("cached_input", "Cached input"),
+    ("cache_write", "Static prompt, uncached (cache write)"),
+    ("input", "Dynamic input"),
+    ("output", "Output"),
+    ("errors", "Errors"),
+    ("fixed", "Fixed monthly"),
+    ("one_time", "One-time"),
+)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The viewBox and the plot area inside it."""
+
+    width: float = 640
+    height: float = 300
+    left: float = 64
+    right: float = 16
+    top: float = 14
+    bottom: float = 40
+
+    @property
+    def x0(self) -> float:
+        return self.left
+
+    @property
+    def x1(self) -> float:
+        return self.width - self.right
+
+    @property
+    def y0(self) -> float:
+        """Bottom edge of the plot (SVG y grows downwards)."""
+        return self.height - self.bottom
+
+    @property
+    def y1(self) -> float:
+        return self.top
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Maps a data interval onto a pixel interval, linearly or by log10."""
+
+    lo: float
+    hi: float
+    px_lo: float
+    px_hi: float
+    log: bool = False
+
+    def __call__(self, value: float) -> float:
+        if self.log:
+            # Values at or below zero cannot sit on a log axis; they are drawn on its floor.
+            v = max(value, self.lo)
+            t = (math.log10(v) - math.log10(self.lo)) / (math.log10(self.hi) - math.log10(self.lo))
+        else:
+            t = (value - self.lo) / (self.hi - self.lo)
+        return round(self.px_lo + t * (self.px_hi - self.px_lo), 1)
+
+
+@dataclass(frozen=True)
+class Tick:
+    pos: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Line:
+    arm: str
+    label: str
+    points: str  # "x,y x,y ..." for <polyline points>
+
+
+@dataclass(frozen=True)
+class Marker:
+    kind: Literal["break_even", "current", "payback"]
+    x: float
+    label: str
+    anchor: Literal["start", "end"]  # which side of the line the label sits on
+
+
+@dataclass(frozen=True)
+class LineChart:
+    frame: Frame
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    lines: list[Line]
+    markers: list[Marker]
+    x_label: str
+    y_label: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    part: str
+    label: str
+    x: float
+    width: float
+    value: float
+
+
+@dataclass(frozen=True)
+class Bar:
+    arm: str
+    label: str
+    y: float
+    height: float
+    total: float
+    total_label: str
+    segments: list[Segment]
+
+
+@dataclass(frozen=True)
+class BarChart:
+    frame: Frame
+    bars: list[Bar]
+    x_ticks: list[Tick]
+
+
+# --- numbers for axes -------------------------------------------------------------------
+
+
+def short_count(value: float) -> str:
+    """Axis labels for volumes: 100, 10k, 1M, 1B."""
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def short_usd(value: float) -> str:
+    """Axis labels for money: $0, $500, $12k, $1.5M."""
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if v >= size:
+            return f"{sign}${v / size:.3g}{suffix}"
+    if v >= 1 or v == 0:
+        return f"{sign}${v:.3g}"
+    return f"{sign}${v:.2g}"
+
+
+def nice_step(span: float, count: int) -> float:
+    """A 1-2-5 step that cuts `span` into about `count` intervals."""
+    if span <= 0:
+        return 1.0
+    raw = span / count
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * magnitude:
+            return factor * magnitude
+    return 10.0 * magnitude  # pragma: no cover - the loop always returns
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values covering [lo, hi]; the last tick is at or above hi."""
+    step = nice_step(hi - lo, count)
+    start = math.floor(lo / step) * step
+    ticks = []
+    i = 0
+    while True:
+        value = start + i * step
+        # Rounding to the step's decimals keeps 0.30000000000000004 out of labels.
+        value = round(value, max(0, -math.floor(math.log10(step))) + 1)
+        ticks.append(value)
+        if value >= hi - step * 1e-9:
+            return ticks
+        i += 1
+
+
+def decade_bounds(values: Sequence[float]) -> tuple[float, float]:
+    """The powers of ten around the positive values (1 and 10 when there are none)."""
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    if not positive:
+        return 1.0, 10.0
+    lo = 10.0 ** math.floor(math.log10(min(positive)))
+    hi = 10.0 ** math.ceil(math.log10(max(positive)))
+    if hi <= lo:
+        hi = lo * 10
+    return lo, hi
+
+
+def decade_ticks(lo: float, hi: float, max_labels: int = 8) -> list[float]:
+    """Powers of ten from lo to hi, thinned to every 2nd/3rd... when there are many."""
+    first, last = round(math.log10(lo)), round(math.log10(hi))
+    every = max(1, math.ceil((last - first) / max_labels))
+    return [10.0**e for e in range(first, last + 1) if (e - first) % every == 0]
+
+
+def _points(xs: Sequence[float], ys: Sequence[float], sx: Scale, sy: Scale) -> str:
+    return " ".join(f"{sx(x):g},{sy(y):g}" for x, y in zip(xs, ys, strict=True))
+
+
+def _anchor(x: float, frame: Frame) -> Literal["start", "end"]:
+    # Labels near the right edge go on the left of their line so they stay inside the box.
+    return "end" if x > frame.x0 + 0.6 * (frame.x1 - frame.x0) else "start"
+
+
+# --- the three charts -------------------------------------------------------------------
+
+
+def volume_chart(curves: Curves, frame: Frame | None = None) -> LineChart:
+    """Steady monthly cost of each arm against monthly volume, log-log."""
+    frame = frame or Frame()
+    vols = [p.volume for p in curves.volume]
+    sx = Scale(vols[0], vols[-1], frame.x0, frame.x1, log=True)
+    costs = [p.prompted for p in curves.volume] + [p.finetuned for p in curves.volume]
+    y_lo, y_hi = decade_bounds(costs)
+    sy = Scale(y_lo, y_hi, frame.y0, frame.y1, log=True)
+    lines = [
+        Line("prompted", "Prompted", _points(vols, [p.prompted for p in curves.volume], sx, sy)),
+        Line(
+            "finetuned", "Fine-tuned", _points(vols, [p.finetuned for p in curves.volume], sx, sy)
+        ),
+    ]
+    markers: list[Marker] = []
+    be = curves.break_even_volume
+    if be is not None and vols[0] <= be <= vols[-1]:
+        x = sx(be)
+        markers.append(
+            Marker("break_even", x, f"break-even {short_count(be)}/mo", _anchor(x, frame))
+        )
+    cur = curves.current_volume
+    if vols[0] <= cur <= vols[-1]:
+        x = sx(cur)
+        markers.append(Marker("current", x, f"you: {short_count(cur)}/mo", _anchor(x, frame)))
+    return LineChart(
+        frame=frame,
+        x_ticks=[Tick(sx(v), short_count(v)) for v in decade_ticks(vols[0], vols[-1])],
+        y_ticks=[Tick(sy(v), short_usd(v)) for v in decade_ticks(y_lo, y_hi, max_labels=6)],
+        lines=lines,
+        markers=markers,
+        x_label="queries per month (log scale)",
+        y_label="USD per month (log scale)",
+    )
+
+
+def cumulative_chart(curves: Curves, frame: Frame | None = None) -> LineChart:
+    """Cumulative cost of each arm by month, month 0 holding the one-time costs."""
+    frame = frame or Frame()
+    months = [p.month for p in curves.cumulative]
+    horizon = max(months[-1], 1)
+    sx = Scale(0, horizon, frame.x0, frame.x1)
+    top = max([p.prompted for p in curves.cumulative] + [p.finetuned for p in curves.cumulative])
+    y_ticks = nice_ticks(0, top if top > 0 else 1, 5)
+    sy = Scale(0, y_ticks[-1], frame.y0, frame.y1)
+    x_ticks = [t for t in nice_ticks(0, horizon, 6) if t <= horizon]
+    markers: list[Marker] = []
+    if curves.payback_month is not None:
+        x = sx(curves.payback_month)
+        markers.append(
+            Marker("payback", x, f"pays back: month {curves.payback_month}", _anchor(x, frame))
+        )
+    return LineChart(
+        frame=frame,
+        x_ticks=[Tick(sx(t), f"{t:g}") for t in x_ticks],
+        y_ticks=[Tick(sy(t), short_usd(t)) for t in y_ticks],
+        lines=[
+            Line(
+                "prompted",
+                "Prompted",
+                _points(months, [p.prompted for p in curves.cumulative], sx, sy),
+            ),
+            Line(
+                "finetuned",
+                "Fine-tuned",
+                _points(months, [p.finetuned for p in curves.cumulative], sx, sy),
+            ),
+        ],
+        markers=markers,
+        x_label="month (0 = before launch)",
+        y_label="cumulative USD",
+    )
+
+
+def breakdown_chart(comparison: Comparison, frame: Frame | None = None) -> BarChart | None:
+    """One stacked bar per arm: average cost of a query over the horizon, by part.
+
+    None when there are no queries (the per-query split is undefined then).
+    """
+    frame = frame or Frame(height=150, left=96, right=40, bottom=30, top=8)
+    arms = (
+        ("prompted", "Prompted", comparison.prompted),
+        ("finetuned", "Fine-tuned", comparison.finetuned),
+    )
+    if any(arm.per_query is None for _, _, arm in arms):
+        return None
+    totals = [sum(getattr(arm.per_query, p) for p, _ in PARTS) for _, _, arm in arms]
+    ticks = nice_ticks(0, max(totals) if max(totals) > 0 else 1, 4)
+    sx = Scale(0, ticks[-1], frame.x0, frame.x1)
+    band = (frame.y0 - frame.y1) / len(arms)
+    bars = []
+    for i, ((key, label, arm), total) in enumerate(zip(arms, totals, strict=True)):
+        x = frame.x0
+        segments = []
+        for part, part_label in PARTS:
+            value = getattr(arm.per_query, part)
+            end = sx(
+                sum(
+                    getattr(arm.per_query, p)
+                    for p, _ in PARTS[: PARTS.index((part, part_label)) + 1]
+                )
+            )
+            if value > 0:
+                segments.append(Segment(part, part_label, x, round(end - x, 1), value))
+            x = end
+        bars.append(
+            Bar(
+                arm=key,
+                label=label,
+                y=round(frame.y1 + i * band + band * 0.2, 1),
+                height=round(band * 0.6, 1),
+                total=total,
+                total_label=short_usd(total),
+                segments=segments,
+            )
+        )
+    return BarChart(frame=frame, bars=bars, x_ticks=[Tick(sx(t), short_usd(t)) for t in ticks])

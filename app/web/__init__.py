@@ -1,0 +1,10 @@
+"""HTML pages. Thin like app/api: parse the query, call the domain, render a template."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.web import pages
+
+router = APIRouter()
+router.include_router(pages.router)

@@ -1,0 +1,477 @@
+"""The calculator form: which inputs it shows, and reading the query string back.
+
+Every input is named with the dotted path `GET /api/v1/compare` uses, so the page's query
+string IS the scenario. Help texts and limits come from the Field declarations in
+app/domain/scenario.py: the model stays the one place that says what a field means.
+
+Invalid input: the fields that fail are left at their defaults, the scenario is computed
+anyway, and the page says above the results which fields were ignored and why (each such
+field is also marked where it is typed). Only when that still cannot be priced (for example
+a price that is required and missing) are there no results, just the errors.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import annotated_types
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from app.api.errors import FieldError, InvalidInput, errors_from_issues, errors_from_pydantic
+from app.api.query import nest
+from app.domain.engine import ScenarioError
+from app.domain.scenario import Scenario
+
+Kind = Literal["number", "text", "select", "bool", "date"]
+Slider = Literal["linear", "log"]
+
+# A model-level check reports its group; the page marks the one input it is about.
+_GROUP_ERROR_FIELD = {"finetuned.training": "finetuned.training.epochs"}
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    label: str
+    unit: str
+    kind: Kind = "number"
+    slider: Slider | None = None
+    slider_min: float | None = None  # where the slider range is narrower than the field's limits
+    slider_max: float | None = None
+    step: float | None = None
+    options: tuple[tuple[str, str], ...] = ()  # for fixed selects (value, label)
+    placeholder: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    legend: str
+    inputs: tuple[Input, ...]
+    advanced: tuple[Input, ...] = ()
+    advanced_label: str = "More inputs"
+
+
+YES_NO = (("false", "No"), ("true", "Yes"))
+
+GROUPS: tuple[Group, ...] = (
+    Group(
+        "workload",
+        "Workload",
+        (
+            Input(
+                "workload.queries_per_month",
+                "Queries per month",
+                "queries/month",
+                slider="log",
+                slider_min=100,
+                slider_max=1e9,
+            ),
+            Input(
+                "workload.monthly_growth",
+                "Monthly growth",
+                "fraction per month",
+                slider="linear",
+                step=0.01,
+            ),
+            Input("workload.horizon_months", "Horizon", "months", slider="linear", step=1),
+        ),
+        (
+            Input("workload.peak_to_average", "Peak to average", "ratio", step=0.1),
+            Input("workload.start_date", "Start date", "date", kind="date"),
+            Input("title", "Scenario name", "text", kind="text"),
+        ),
+        "Peak traffic, start date, name",
+    ),
+    Group(
+        "prompted",
+        "Prompted: a large model with a long prompt",
+        (
+            Input("prompted.model", "Model", "catalog id", kind="select"),
+            Input(
+                "prompted.static_prompt_tokens",
+                "Static prompt",
+                "tokens",
+                slider="linear",
+                slider_min=0,
+                slider_max=32_000,
+                step=100,
+            ),
+            Input("prompted.dynamic_input_tokens", "Dynamic input", "tokens"),
+            Input("prompted.output_tokens", "Output", "tokens"),
+            Input(
+                "prompted.cache_hit_rate", "Cache hit rate", "fraction", slider="linear", step=0.01
+            ),
+            Input("prompted.batch_share", "Batch share", "fraction", slider="linear", step=0.01),
+        ),
+        (
+            Input("prompted.setup_cost", "Setup", "USD, once"),
+            Input("prompted.monthly_fixed_cost", "Upkeep", "USD/month"),
+            Input("prompted.prices.input", "Input price", "USD/1M tokens", placeholder="catalog"),
+            Input(
+                "prompted.prices.cached_input",
+                "Cached input price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
+            Input(
+                "prompted.prices.cache_write",
+                "Cache write price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
+            Input("prompted.prices.output", "Output price", "USD/1M tokens", placeholder="catalog"),
+            Input(
+                "prompted.prices.batch_discount",
+                "Batch discount",
+                "fraction",
+                placeholder="catalog",
+            ),
+        ),
+        "Setup, upkeep, negotiated prices",
+    ),
+    Group(
+        "finetuned",
+        "Fine-tuned: a smaller model with a short prompt",
+        (
+            Input("finetuned.model", "Model", "catalog id", kind="select"),
+            Input("finetuned.static_prompt_tokens", "Short prompt", "tokens"),
+            Input("finetuned.dynamic_input_tokens", "Dynamic input", "tokens"),
+            Input("finetuned.output_tokens", "Output", "tokens"),
+            Input("finetuned.training.examples", "Training examples", "examples"),
+            Input("finetuned.cost_per_example", "Cost per example", "USD/example"),
+            Input("finetuned.retrain_every_months", "Retrain every", "months (0 = never)", step=1),
+        ),
+        (
+            Input("finetuned.training.tokens_per_example", "Tokens per example", "tokens"),
+            Input("finetuned.training.epochs", "Epochs", "passes or 'auto'", kind="text"),
+            Input(
+                "finetuned.training.price_per_mtok",
+                "Training price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
+            Input(
+                "finetuned.training.gpu_hours",
+                "Training GPU hours",
+                "hours per run",
+                placeholder="per token",
+            ),
+            Input(
+                "finetuned.training.gpu_hourly_price",
+                "Training GPU price",
+                "USD/GPU-hour",
+                placeholder="catalog",
+            ),
+            Input("finetuned.evaluation_cost", "Evaluation", "USD per training run"),
+            Input("finetuned.setup_cost", "Setup", "USD, once"),
+            Input("finetuned.monthly_fixed_cost", "MLOps upkeep", "USD/month"),
+            Input("finetuned.new_examples_per_retrain", "New examples per retraining", "examples"),
+            Input("finetuned.hosting_per_hour", "Hosting", "USD/hour"),
+            Input("finetuned.cache_hit_rate", "Cache hit rate", "fraction", step=0.01),
+            Input("finetuned.batch_share", "Batch share", "fraction", step=0.01),
+            Input("finetuned.prices.input", "Input price", "USD/1M tokens", placeholder="catalog"),
+            Input(
+                "finetuned.prices.cached_input",
+                "Cached input price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
+            Input(
+                "finetuned.prices.cache_write",
+                "Cache write price",
+                "USD/1M tokens",
+                placeholder="catalog",
+            ),
+            Input(
+                "finetuned.prices.output", "Output price", "USD/1M tokens", placeholder="catalog"
+            ),
+            Input(
+                "finetuned.prices.batch_discount",
+                "Batch discount",
+                "fraction",
+                placeholder="catalog",
+            ),
+        ),
+        "Training details, setup, upkeep, hosting, prices",
+    ),
+    Group(
+        "self_hosted",
+        "Self-hosted GPU serving (instead of per-token)",
+        (
+            Input(
+                "finetuned.self_hosted.gpu_hourly_price",
+                "GPU price",
+                "USD/GPU-hour",
+                placeholder="not self-hosted",
+            ),
+            Input("finetuned.self_hosted.gpus_per_replica", "GPUs per replica", "GPUs", step=1),
+            Input(
+                "finetuned.self_hosted.prefill_tokens_per_s",
+                "Prefill throughput",
+                "tokens/s per replica",
+                placeholder="required",
+            ),
+            Input(
+                "finetuned.self_hosted.decode_tokens_per_s",
+                "Decode throughput",
+                "tokens/s per replica",
+                placeholder="required",
+            ),
+            Input("finetuned.self_hosted.min_replicas", "Minimum replicas", "replicas", step=1),
+            Input(
+                "finetuned.self_hosted.target_utilization",
+                "Target utilisation",
+                "fraction",
+                step=0.05,
+            ),
+        ),
+    ),
+    Group(
+        "quality",
+        "Quality",
+        (
+            Input(
+                "prompted.error_rate",
+                "Prompted error rate",
+                "fraction of answers",
+                slider="linear",
+                step=0.005,
+            ),
+            Input(
+                "finetuned.error_rate",
+                "Fine-tuned error rate",
+                "fraction of answers",
+                slider="linear",
+                step=0.005,
+            ),
+            Input("prompted.cost_per_error", "Cost per error (prompted)", "USD/error"),
+            Input("finetuned.cost_per_error", "Cost per error (fine-tuned)", "USD/error"),
+        ),
+    ),
+    Group(
+        "factors",
+        "Decision factors",
+        (
+            Input(
+                "factors.requirements_volatility",
+                "Requirements change",
+                "how often",
+                kind="select",
+                options=(("low", "Rarely"), ("medium", "Sometimes"), ("high", "Often")),
+            ),
+            Input(
+                "factors.strict_format",
+                "Strict output format",
+                "yes/no",
+                kind="bool",
+                options=YES_NO,
+            ),
+            Input(
+                "factors.specialised_domain",
+                "Specialised vocabulary",
+                "yes/no",
+                kind="bool",
+                options=YES_NO,
+            ),
+            Input("factors.min_examples", "Fewest examples worth tuning on", "examples"),
+        ),
+    ),
+)
+
+ALL_INPUTS: dict[str, Input] = {i.name: i for g in GROUPS for i in (*g.inputs, *g.advanced)}
+
+
+# --- what the model says about a field --------------------------------------------------
+
+
+def field_info(path: str, model: type[BaseModel] = Scenario) -> FieldInfo:
+    """The pydantic FieldInfo of a dotted path, descending through nested (optional) models."""
+    parts = path.split(".")
+    info: FieldInfo | None = None
+    current: type[BaseModel] | None = model
+    for part in parts:
+        if current is None:
+            raise KeyError(path)
+        info = current.model_fields[part]
+        current = _model_of(info.annotation)
+    assert info is not None
+    return info
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _metadata(info: FieldInfo) -> list[Any]:
+    # `Price | None` hides its Field(ge=..., le=...) inside the union's Annotated member.
+    found = list(info.metadata)
+    if (
+        isinstance(info.annotation, types.UnionType)
+        or typing.get_origin(info.annotation) is typing.Union
+    ):
+        for arg in typing.get_args(info.annotation):
+            if typing.get_origin(arg) is typing.Annotated:
+                for meta in arg.__metadata__:
+                    found.extend(getattr(meta, "metadata", [meta]))
+    return found
+
+
+def limits(path: str) -> tuple[float | None, float | None]:
+    """The field's inclusive/exclusive lower and upper bounds, as declared on the model."""
+    lo = hi = None
+    bound: Any
+    for meta in _metadata(field_info(path)):
+        if isinstance(meta, annotated_types.Ge | annotated_types.Gt):
+            bound = meta.ge if isinstance(meta, annotated_types.Ge) else meta.gt
+            lo = float(bound)
+        if isinstance(meta, annotated_types.Le | annotated_types.Lt):
+            bound = meta.le if isinstance(meta, annotated_types.Le) else meta.lt
+            hi = float(bound)
+    return lo, hi
+
+
+def help_text(path: str) -> str:
+    return field_info(path).description or ""
+
+
+def display(value: Any) -> str:
+    """A value as the form shows it: 100000 rather than 100000.0, 'true' for booleans."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def default_of(path: str) -> Any:
+    node: Any = Scenario()
+    for part in path.split("."):
+        if node is None:
+            return None
+        node = getattr(node, part)
+    return node
+
+
+# --- reading a query string -------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """What the page makes of a query string."""
+
+    raw: dict[str, str]  # the last value typed for each name, kept verbatim
+    errors: list[FieldError]  # every problem, in the order found
+    ignored: list[str]  # dotted names left at their defaults because of an error
+    scenario: Scenario | None  # what was computed (None: nothing could be)
+
+    def error_for(self, name: str) -> FieldError | None:
+        return next((e for e in self.errors if e.field == name), None)
+
+
+def _remove(data: dict[str, Any], path: str, missing: bool) -> str | None:
+    """Drop the given value at `path`; for a missing required field, drop its optional group
+    (a half-filled self-hosted block is ignored whole). Returns the dotted name removed, or
+    None when nothing the user gave can be blamed (then nothing is computed)."""
+    parts = path.split(".")
+    if missing:
+        parts = parts[:-1]
+    if not parts:
+        return None
+    node: Any = data
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    if not isinstance(node, dict) or parts[-1] not in node:
+        return None
+    del node[parts[-1]]
+    return ".".join(parts)
+
+
+def _merge(errors: Iterable[FieldError]) -> list[FieldError]:
+    """One error per field: a union member's failures ('float', 'auto') read as one reason."""
+    merged: dict[str, FieldError] = {}
+    for err in errors:
+        field = (
+            _GROUP_ERROR_FIELD.get(err.field, err.field) if err.type == "value_error" else err.field
+        )
+        err = err.model_copy(update={"field": field})
+        if field in merged:
+            old = merged[field]
+            if err.reason not in old.reason:
+                merged[field] = old.model_copy(update={"reason": f"{old.reason}; or {err.reason}"})
+        else:
+            merged[field] = err
+    return list(merged.values())
+
+
+def read(items: Sequence[tuple[str, str]], price: Any) -> tuple[Reading, Any]:
+    """Parse, validate and price a query string, leaving bad fields at their defaults.
+
+    `price(scenario)` runs the engine; its ScenarioError marks fields too. Returns the
+    reading and whatever `price` returned (None when nothing could be priced).
+    """
+    raw: dict[str, str] = {}
+    errors: list[FieldError] = []
+    good: list[tuple[str, str]] = []
+    for key, value in items:
+        try:
+            nest([(key, value)])
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
+            continue
+        raw[key] = value
+        good.append((key, value))
+    try:
+        data = nest(good)
+    except InvalidInput as exc:  # a name used both as a value and as a group
+        errors.extend(exc.errors)
+        return Reading(raw, _merge(errors), [], None), None
+    ignored: list[str] = []
+    # Each round removes at least one given field, so this ends; the bound is a backstop.
+    for _ in range(len(good) + 2):
+        try:
+            scenario = Scenario.model_validate(data)
+        except ValidationError as exc:
+            found = _merge(errors_from_pydantic(exc.errors()))
+            removed = _drop(data, found, ignored)
+            errors.extend(found)
+            if not removed:
+                return Reading(raw, _merge(errors), ignored, None), None
+            continue
+        try:
+            return Reading(raw, _merge(errors), ignored, scenario), price(scenario)
+        except ScenarioError as exc:
+            found = errors_from_issues(exc.issues)
+            removed = _drop(data, found, ignored)
+            errors.extend(found)
+            if not removed:
+                return Reading(raw, _merge(errors), ignored, None), None
+    return Reading(raw, _merge(errors), ignored, None), None
+
+
+def _drop(data: dict[str, Any], found: list[FieldError], ignored: list[str]) -> bool:
+    removed = False
+    for err in found:
+        name = _remove(data, err.field, err.type == "missing")
+        if name is not None:
+            ignored.append(name)
+            removed = True
+    return removed

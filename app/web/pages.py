@@ -1,0 +1,207 @@
+"""GET /: the calculator page, or (for an htmx request) only its results fragment.
+
+The query string is the scenario, with the dotted names of GET /api/v1/compare. Both the page
+and the fragment render the one computation (`run_compare`), so their figures are the API's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic_core import PydanticUndefined
+
+from app.api.deps import CatalogDep, run_compare
+from app.api.errors import FieldError
+from app.api.query import query_string
+from app.api.tokens import counter_view
+from app.domain import charts
+from app.domain.comparison import Comparison, Curves
+from app.domain.engine import Resolved, curves
+from app.domain.formatting import count, percent, usd, usd_fine
+from app.domain.scenario import DEFAULT_FINETUNED_MODEL, DEFAULT_PROMPTED_MODEL
+from app.pricing import Catalog
+from app.settings import ROOT
+from app.web import form, view
+from app.web.presets import PRESETS
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=ROOT / "templates")
+templates.env.filters.update(usd=usd, usd_fine=usd_fine, count=count, percent=percent)
+
+# All script and style come from /static: no inline script, no eval, no style attributes.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """One input as the template draws it: its spec, the model's words and the user's value."""
+
+    spec: form.Input
+    help: str
+    lo: float | None
+    hi: float | None
+    value: str  # what the user typed, verbatim, or the default
+    default: str | None  # the value that equals "not given" (None: always submitted)
+    placeholder: str
+    error: FieldError | None
+    options: list[tuple[str, str]]
+    slider_lo: float | None = None
+    slider_hi: float | None = None
+    slider_value: float | None = None
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.spec.name.replace(".", "-")
+
+
+def _field_default(name: str) -> Any:
+    default = form.field_info(name).default
+    return None if default is PydanticUndefined else default
+
+
+def _slider(
+    spec: form.Input, lo: float | None, hi: float | None, value: str
+) -> tuple[float, float, float] | None:
+    if spec.slider is None:
+        return None
+    s_lo = spec.slider_min if spec.slider_min is not None else (lo or 0.0)
+    s_hi = spec.slider_max if spec.slider_max is not None else (hi or 1.0)
+    try:
+        v = float(value)
+    except ValueError:
+        v = s_lo
+    if not math.isfinite(v):
+        v = s_lo
+    v = min(max(v, s_lo), s_hi)
+    if spec.slider == "log":
+        # The range input carries log10 of the value; its paired number field the value.
+        return math.log10(s_lo), math.log10(s_hi), round(math.log10(max(v, s_lo)), 3)
+    return s_lo, s_hi, v
+
+
+def field_views(reading: form.Reading, catalog: Catalog) -> dict[str, Any]:
+    groups = []
+    for group in form.GROUPS:
+        views = ([], [])  # type: tuple[list[FieldView], list[FieldView]]
+        for target, specs in zip(views, (group.inputs, group.advanced), strict=True):
+            for spec in specs:
+                target.append(_field_view(spec, reading, catalog))
+        groups.append((group, views[0], views[1]))
+    # Names the user set to something other than the default: their <details> open.
+    given = {
+        f.spec.name
+        for _, main, advanced in groups
+        for f in (*main, *advanced)
+        if f.value != "" and f.value != f.default
+    }
+    return {"groups": groups, "given": given}
+
+
+def _field_view(spec: form.Input, reading: form.Reading, catalog: Catalog) -> FieldView:
+    name = spec.name
+    lo, hi = form.limits(name)
+    model_default = form.default_of(name)
+    field_default = _field_default(name)
+    options = list(spec.options)
+    default: str | None = form.display(model_default)
+    if name == "prompted.model":
+        options = view.prompted_options(catalog)
+        model_default, default = DEFAULT_PROMPTED_MODEL, None
+    elif name == "finetuned.model":
+        options = [
+            ("", "None: self-hosted, or your own prices below"),
+            *view.finetuned_options(catalog),
+        ]
+        model_default, default = DEFAULT_FINETUNED_MODEL, None
+    value = reading.raw[name] if name in reading.raw else form.display(model_default)
+    if options and value not in {v for v, _ in options}:
+        options.append((value, f"{value} (not in the catalog)"))
+    placeholder = spec.placeholder or ""
+    if field_default is not None and not placeholder:
+        placeholder = form.display(field_default)
+    slider = _slider(spec, lo, hi, value or form.display(field_default))
+    return FieldView(
+        spec=spec,
+        help=form.help_text(name),
+        lo=lo,
+        hi=hi,
+        value=value,
+        default=default,
+        placeholder=placeholder,
+        error=reading.error_for(name),
+        options=options,
+        slider_lo=slider[0] if slider else None,
+        slider_hi=slider[1] if slider else None,
+        slider_value=slider[2] if slider else None,
+    )
+
+
+def results_context(
+    reading: form.Reading, result: tuple[Resolved, Comparison] | None
+) -> dict[str, Any]:
+    known = set(form.ALL_INPUTS)
+    ctx: dict[str, Any] = {
+        "errors": reading.errors,
+        "ignored": reading.ignored,
+        "unplaced_errors": [e for e in reading.errors if e.field not in known],
+        "comparison": None,
+    }
+    if result is None or reading.scenario is None:
+        return ctx
+    resolved, comparison = result
+    curve: Curves = curves(resolved, comparison)
+    qs = query_string(reading.scenario)
+    ctx.update(
+        comparison=comparison,
+        curves=curve,
+        volume_chart=charts.volume_chart(curve),
+        cumulative_chart=charts.cumulative_chart(curve),
+        breakdown_chart=charts.breakdown_chart(comparison),
+        breakdown=view.breakdown_rows(comparison),
+        sentences={
+            "payback": view.payback_sentence(comparison),
+            "volume": view.volume_sentence(comparison),
+            "recoup": view.recoup_sentence(comparison),
+            "savings": view.savings_sentence(comparison),
+        },
+        query=qs,
+        prices={
+            "prompted": view.arm_prices(comparison.prompted),
+            "finetuned": view.arm_prices(comparison.finetuned),
+        },
+    )
+    return ctx
+
+
+@router.get("/", response_class=HTMLResponse)
+def read_calculator(request: Request, catalog: CatalogDep) -> HTMLResponse:
+    """The calculator; an htmx request gets only the results fragment."""
+    reading, result = form.read(
+        request.query_params.multi_items(), lambda scenario: run_compare(scenario, catalog)
+    )
+    context = results_context(reading, result)
+    fragment = (
+        "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
+    )
+    if not fragment:
+        context.update(field_views(reading, catalog))
+        model = reading.scenario.prompted.model if reading.scenario else None
+        context.update(
+            presets=PRESETS,
+            counter=counter_view(catalog, model=model or DEFAULT_PROMPTED_MODEL, target="static"),
+        )
+    template = "_partials/_results.html" if fragment else "index.html"
+    response = templates.TemplateResponse(
+        request, template, context, status_code=422 if reading.errors else 200
+    )
+    response.headers["Vary"] = "HX-Request"
+    response.headers["Content-Security-Policy"] = CSP
+    return response

@@ -1,0 +1,103 @@
+"""What the results say in words, and the rows the templates lay out. No HTML here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.domain.charts import PARTS
+from app.domain.comparison import ArmResult, Comparison
+from app.domain.formatting import count, percent, usd
+from app.pricing import Catalog
+from app.pricing.schema import ModelEntry
+
+
+def payback_sentence(c: Comparison) -> str:
+    m = c.break_even.payback_month
+    if m is None:
+        return f"Fine-tuning does not pay back within {c.horizon_months} months at your volume."
+    if m == 0:
+        return "Fine-tuning costs no more than prompting from the start (month 0)."
+    return f"Fine-tuning pays back in month {m} at your volume."
+
+
+def volume_sentence(c: Comparison) -> str:
+    v = c.break_even.monthly_volume
+    if v is None:
+        return "No steady volume up to a trillion queries a month makes fine-tuning break even."
+    if v == 0:
+        return "Fine-tuning costs no more than prompting at any volume."
+    return (
+        f"It breaks even from {count(v)} queries a month "
+        f"(a steady volume over {c.horizon_months} months)."
+    )
+
+
+def recoup_sentence(c: Comparison) -> str:
+    q = c.break_even.queries_to_recoup
+    if q is None:
+        return "At month-1 volume a fine-tuned query saves nothing, so the extra investment is never recouped."
+    if q == 0:
+        return "Fine-tuning needs no extra up-front investment, and every query saves money."
+    return f"Its extra up-front investment is recouped after {count(q)} queries at the month-1 saving per query."
+
+
+def savings_sentence(c: Comparison) -> str:
+    s = c.savings_over_horizon
+    months = c.horizon_months
+    if s > 0:
+        share = percent(s / c.prompted.total_cost) if c.prompted.total_cost > 0 else ""
+        tail = f" ({share} of the prompted cost)" if share else ""
+        return f"Over {months} months fine-tuning saves {usd(s)}{tail}."
+    if s < 0:
+        return f"Over {months} months fine-tuning costs {usd(-s)} more than prompting."
+    return f"Over {months} months both cost the same."
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    part: str
+    label: str
+    prompted: float
+    finetuned: float
+
+
+def breakdown_rows(c: Comparison) -> list[BreakdownRow]:
+    """Average cost of one query over the horizon, by part; empty when there are no queries."""
+    if c.prompted.per_query is None or c.finetuned.per_query is None:
+        return []
+    return [
+        BreakdownRow(
+            part, label, getattr(c.prompted.per_query, part), getattr(c.finetuned.per_query, part)
+        )
+        for part, label in PARTS
+    ]
+
+
+def model_label(entry: ModelEntry) -> str:
+    p = entry.prices
+    cached = f" / {usd(p.cached_input)} cached" if p.cached_input is not None else ""
+    training = ""
+    if entry.training is not None and entry.training.price_per_mtok is not None:
+        training = f"; training {usd(entry.training.price_per_mtok)}"
+    return (
+        f"{entry.name} ({entry.id}): {usd(p.input)} in{cached} / {usd(p.output)} out"
+        f"{training} per 1M tokens, as of {entry.as_of.isoformat()}"
+    )
+
+
+def prompted_options(catalog: Catalog) -> list[tuple[str, str]]:
+    return [(m.id, model_label(m)) for m in catalog.models.values() if m.kind != "fine_tuned"]
+
+
+def finetuned_options(catalog: Catalog) -> list[tuple[str, str]]:
+    """Fine-tuned serving rows first, then other rows that can be trained."""
+    rows = [m for m in catalog.models.values() if m.kind == "fine_tuned"]
+    rows += [
+        m for m in catalog.models.values() if m.kind != "fine_tuned" and m.training is not None
+    ]
+    return [(m.id, model_label(m)) for m in rows]
+
+
+def arm_prices(arm: ArmResult) -> list[tuple[str, float, str]]:
+    """(price name, value, where it came from) for the prices the arm actually used."""
+    return [(k, p.value, p.source) for k, p in arm.prices.items()]

@@ -1,0 +1,126 @@
+// Tune or Prompt: the little the page needs beyond htmx. Loaded from /static because the page's
+// CSP allows no inline script and no eval. Without JavaScript the form still submits as a GET.
+(function () {
+  "use strict";
+
+  // A log slider carries log10(volume); its number field, which has the name, the volume.
+  // Two significant figures keep a dragged value readable (41,687 -> 42,000).
+  function roundTwoFigures(v) {
+    if (!(v > 0)) return 0;
+    var unit = Math.pow(10, Math.floor(Math.log10(v)) - 1);
+    return Math.round(v / unit) * unit;
+  }
+
+  function sliderToField(slider) {
+    var field = document.getElementById(slider.dataset.pair);
+    if (!field) return;
+    var v = parseFloat(slider.value);
+    field.value = slider.dataset.scale === "log" ? String(roundTwoFigures(Math.pow(10, v))) : slider.value;
+  }
+
+  function fieldToSlider(field) {
+    var slider = document.getElementById(field.id + "-slider");
+    if (!slider) return;
+    var v = parseFloat(field.value);
+    if (!isFinite(v)) return; // leave the slider where it was; the server marks the field
+    if (slider.dataset.scale === "log") {
+      slider.value = v > 0 ? String(Math.log10(v)) : slider.min;
+    } else {
+      slider.value = String(v);
+    }
+  }
+
+  // htmx listens on the form and waits 150 ms before it reads the fields, so the paired
+  // number field is up to date by the time the request is built.
+  document.addEventListener("input", function (e) {
+    var t = e.target;
+    if (!(t instanceof HTMLInputElement)) return;
+    if (t.classList.contains("slider")) sliderToField(t);
+    else if (t.id) fieldToSlider(t);
+  });
+
+  // Keep the URL short: a field left empty or at its default is the same scenario unsaid.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form || form.id !== "scenario") return;
+    var data = e.detail.formData;
+    Array.from(new Set(data.keys())).forEach(function (name) {
+      var el = form.elements.namedItem(name);
+      var value = data.get(name);
+      if (value === "" || (el && el.dataset && el.dataset.default !== undefined && value === el.dataset.default)) {
+        data.delete(name);
+      }
+    });
+  });
+
+  // The fragment lists the fields it could not use; mark them in the form, clear the others.
+  function markFields() {
+    var results = document.getElementById("results");
+    if (!results) return;
+    var reasons = {};
+    results.querySelectorAll(".field-errors [data-field]").forEach(function (li) {
+      reasons[li.dataset.field] = li.dataset.reason;
+    });
+    document.querySelectorAll("#scenario [data-error-for]").forEach(function (p) {
+      var reason = reasons[p.dataset.errorFor];
+      var field = document.getElementById(p.id.replace(/-error$/, ""));
+      p.hidden = !reason;
+      p.textContent = reason || "";
+      if (!field) return;
+      var help = field.id + "-help";
+      if (reason) {
+        field.setAttribute("aria-invalid", "true");
+        field.setAttribute("aria-describedby", help + " " + p.id);
+      } else {
+        field.removeAttribute("aria-invalid");
+        field.setAttribute("aria-describedby", help);
+      }
+      var box = field.closest(".field");
+      if (box) box.classList.toggle("invalid", !!reason);
+    });
+    // The JSON twin in <head> follows the results.
+    var json = results.querySelector('.links a[type="application/json"]');
+    var alt = document.querySelector('link[rel="alternate"][type="application/json"]');
+    if (json && alt) alt.href = json.href;
+    // One short sentence for screen readers, not the whole results section.
+    var announce = document.getElementById("announce");
+    var verdict = results.querySelector("#verdict");
+    var summary = results.querySelector("#summary");
+    if (announce) {
+      announce.textContent = verdict
+        ? verdict.textContent + ". " + (summary ? summary.textContent : "")
+        : "Some inputs need fixing.";
+    }
+  }
+  document.addEventListener("htmx:afterSettle", markFields);
+
+  // "Use N tokens" in the prompt counter: the server answers with the htmx event
+  // tokens-applied {field, tokens}; put the count into that scenario field and let the
+  // ordinary input path recompute the results and move the paired slider.
+  document.body.addEventListener("tokens-applied", function (e) {
+    var detail = e.detail || {};
+    var form = document.getElementById("scenario");
+    var field = form ? form.elements.namedItem(detail.field) : null;
+    if (!(field instanceof HTMLInputElement)) return;
+    field.value = String(detail.tokens);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // "Copy link": the address bar is the scenario. Without JavaScript the link just opens it.
+  document.addEventListener("click", function (e) {
+    var a = e.target instanceof Element ? e.target.closest("a[data-copy]") : null;
+    if (!a) return;
+    e.preventDefault();
+    var status = document.querySelector("#results .copy-status");
+    var url = window.location.href;
+    function say(text) { if (status) status.textContent = text; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(url).then(
+        function () { say("Link copied."); },
+        function () { say("Copy failed; the address bar holds the link."); }
+      );
+    } else {
+      say("Copy the address bar: it holds the link.");
+    }
+  });
+})();

@@ -1,0 +1,207 @@
+"""Chart geometry: scales, ticks, points and markers, with hand-computed positions."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from app.domain import charts
+from app.domain.charts import Frame, Scale
+from app.domain.comparison import Curves, MonthPoint, VolumePoint
+from app.domain.engine import compare_resolved, curves, resolve
+from app.domain.scenario import Scenario
+from app.pricing import get_catalog
+
+FRAME = Frame(
+    width=640, height=300, left=64, right=16, top=14, bottom=40
+)  # plot x 64..624, y 260..14
+
+
+def make_curves(
+    volumes: list[float],
+    prompted: list[float],
+    finetuned: list[float],
+    break_even: float | None = None,
+    current: float = 1000.0,
+    cumulative: list[tuple[float, float]] | None = None,
+    payback: int | None = None,
+) -> Curves:
+    cum = cumulative or [(0.0, 100.0), (50.0, 120.0)]
+    return Curves(
+        volume=[
+            VolumePoint(volume=v, prompted=p, finetuned=f)
+            for v, p, f in zip(volumes, prompted, finetuned, strict=True)
+        ],
+        cumulative=[MonthPoint(month=m, prompted=p, finetuned=f) for m, (p, f) in enumerate(cum)],
+        break_even_volume=break_even,
+        payback_month=payback,
+        current_volume=current,
+    )
+
+
+def test_linear_scale_maps_the_midpoint_to_the_middle() -> None:
+    assert Scale(0, 10, 0, 100)(5) == 50
+
+
+def test_log_scale_places_each_decade_an_equal_distance_apart() -> None:
+    # 100..1e9 is 7 decades over 560 px: 80 px a decade, so 1e4 sits 2 decades in.
+    s = Scale(100, 1e9, 64, 624, log=True)
+    assert s(100) == 64
+    assert s(1e4) == 224
+    assert s(1e9) == 624
+
+
+def test_log_scale_draws_zero_on_the_axis_floor() -> None:
+    assert Scale(1, 1000, 260, 14, log=True)(0) == 260
+
+
+def test_nice_ticks_use_one_two_five_steps_and_cover_the_top() -> None:
+    assert charts.nice_ticks(0, 9500, 5) == [0, 2000, 4000, 6000, 8000, 10000]
+    assert charts.nice_ticks(0, 0.0123, 4) == [0, 0.005, 0.01, 0.015]
+    assert charts.nice_ticks(0, 12, 6) == [0, 2, 4, 6, 8, 10, 12]
+
+
+def test_decade_bounds_round_outwards_to_powers_of_ten() -> None:
+    assert charts.decade_bounds([150, 42_000]) == (100, 100_000)
+    assert charts.decade_bounds([0, 0]) == (1, 10)
+    assert charts.decade_bounds([1000]) == (1000, 10_000)
+
+
+def test_decade_ticks_thin_out_when_there_are_many_decades() -> None:
+    assert charts.decade_ticks(100, 1e9) == [1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9]
+    assert charts.decade_ticks(1e-3, 1e9, max_labels=6) == [1e-3, 1e-1, 1e1, 1e3, 1e5, 1e7, 1e9]
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(100, "100"), (1000, "1k"), (190_514, "191k"), (1e6, "1M"), (2.5e9, "2.5B"), (1e12, "1T")],
+)
+def test_short_count_labels(value: float, label: str) -> None:
+    assert charts.short_count(value) == label
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        (0, "$0"),
+        (0.005, "$0.005"),
+        (50, "$50"),
+        (12_000, "$12k"),
+        (1_500_000, "$1.5M"),
+        (-2000, "-$2k"),
+    ],
+)
+def test_short_usd_labels(value: float, label: str) -> None:
+    assert charts.short_usd(value) == label
+
+
+def test_volume_chart_spans_the_plot_and_marks_break_even_and_current_volume() -> None:
+    c = make_curves(
+        [100, 1e4, 1e6], [10, 1000, 100_000], [500, 600, 20_000], break_even=1e5, current=1e4
+    )
+    chart = charts.volume_chart(c, FRAME)
+    # x: 100..1e6 is 4 decades over 560 px (140 px each); y: 10..1e5 is 4 decades over 246 px.
+    assert chart.lines[0].points == "64,260 344,137 624,14"
+    # $500 is log10(50) = 1.699 decades above $10: 260 - 1.699/4 * 246 = 155.5.
+    assert chart.lines[1].points == "64,155.5 344,150.6 624,57"
+    assert [(m.kind, m.x, m.label) for m in chart.markers] == [
+        ("break_even", 484, "break-even 100k/mo"),
+        ("current", 344, "you: 10k/mo"),
+    ]
+    # A label right of 60% of the plot sits on the left of its line.
+    assert [m.anchor for m in chart.markers] == ["end", "start"]
+    assert [t.label for t in chart.x_ticks] == ["100", "1k", "10k", "100k", "1M"]
+    assert [t.label for t in chart.y_ticks] == ["$10", "$100", "$1k", "$10k", "$100k"]
+
+
+def test_volume_chart_leaves_out_a_break_even_beyond_the_range() -> None:
+    c = make_curves([100, 1e4], [1, 2], [3, 4], break_even=None, current=1e7)
+    assert charts.volume_chart(c, FRAME).markers == []
+    c = make_curves([100, 1e4], [1, 2], [3, 4], break_even=5e4, current=50)
+    assert charts.volume_chart(c, FRAME).markers == []
+
+
+def test_cumulative_chart_marks_the_payback_month() -> None:
+    c = make_curves(
+        [100, 1000],
+        [1, 1],
+        [1, 1],
+        cumulative=[(0, 9000), (1000, 9100), (2000, 9200), (3000, 9300), (4000, 9400)],
+        payback=4,
+    )
+    chart = charts.cumulative_chart(c, FRAME)
+    assert [t.label for t in chart.y_ticks] == ["$0", "$2k", "$4k", "$6k", "$8k", "$10k"]
+    assert chart.markers[0].kind == "payback"
+    assert chart.markers[0].x == 624  # month 4 of 4 is the right edge
+    # Prompted starts at $0 (bottom), fine-tuned at $9,000 of a $10,000 axis.
+    assert chart.lines[0].points.split()[0] == "64,260"
+    assert chart.lines[1].points.split()[0] == "64,38.6"
+
+
+def test_charts_are_identical_on_every_run() -> None:
+    c = make_curves([100, 1e4, 1e6], [10, 1000, 100_000], [500, 600, 20_000], break_even=1e5)
+    assert charts.volume_chart(c) == charts.volume_chart(c)
+
+
+def _real(scenario: Scenario) -> tuple[Curves, object]:
+    catalog = get_catalog()
+    resolved = resolve(scenario, catalog)
+    comparison = compare_resolved(resolved, catalog, today=date(2026, 8, 1), stale_after_days=120)
+    return curves(resolved, comparison), comparison
+
+
+def test_break_even_marker_sits_where_the_drawn_curves_cross() -> None:
+    cv, _ = _real(Scenario.model_validate({"workload": {"queries_per_month": 1e6}}))
+    assert cv.break_even_volume is not None
+    chart = charts.volume_chart(cv)
+    marker = next(m for m in chart.markers if m.kind == "break_even")
+    before = [p for p in cv.volume if p.volume < cv.break_even_volume]
+    after = [p for p in cv.volume if p.volume > cv.break_even_volume]
+    # Below the break-even volume fine-tuning is dearer, above it cheaper.
+    assert before[-1].finetuned > before[-1].prompted
+    assert after[0].finetuned < after[0].prompted
+    xs = [float(pt.split(",")[0]) for pt in chart.lines[0].points.split()]
+    assert xs[len(before) - 1] < marker.x < xs[len(before)]
+
+
+def test_breakdown_bars_stack_to_each_arms_cost_per_query() -> None:
+    _, comparison = _real(Scenario())
+    chart = charts.breakdown_chart(comparison)  # type: ignore[arg-type]
+    assert chart is not None
+    frame = chart.frame
+    top = float(chart.x_ticks[-1].label.strip("$"))
+    for bar in chart.bars:
+        drawn = sum(s.width for s in bar.segments)
+        expected = bar.total / top * (frame.x1 - frame.x0)
+        assert drawn == pytest.approx(expected, abs=0.1 * len(bar.segments) + 0.1)
+        assert all(s.value > 0 for s in bar.segments)  # empty parts are not drawn
+
+
+def test_breakdown_is_absent_without_queries() -> None:
+    _, comparison = _real(Scenario.model_validate({"workload": {"queries_per_month": 0}}))
+    assert charts.breakdown_chart(comparison) is None  # type: ignore[arg-type]
+
+
+@given(st.floats(0, 1e9), st.floats(1e-6, 1e9))
+def test_nice_ticks_cover_the_interval_with_a_round_step(lo: float, span: float) -> None:
+    # Charts start their linear axes at 0; a sliver far from 0 is not an axis we draw.
+    assume(span >= lo * 1e-3)
+    ticks = charts.nice_ticks(lo, lo + span, 5)
+    assert ticks[0] <= lo + 1e-9 * max(1.0, abs(lo))
+    assert ticks[-1] >= (lo + span) * (1 - 1e-9)
+    step = ticks[1] - ticks[0]
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    # The step is read back by subtracting large ticks, so allow float noise.
+    assert min(abs(mantissa - m) for m in (1, 2, 5, 10)) < 1e-3
+    assert len(ticks) <= 12
+
+
+@given(st.floats(1, 1e12), st.floats(1, 1e12))
+def test_log_scale_preserves_order(a: float, b: float) -> None:
+    s = Scale(1, 1e12, 0, 1000, log=True)
+    if a < b:
+        assert s(a) <= s(b)

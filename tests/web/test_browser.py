@@ -1,0 +1,224 @@
+"""The page in a real browser: Playwright driving Debian's Chromium against a local uvicorn.
+
+Skipped loudly when /usr/bin/chromium is missing (install it with `make browser`); under
+CI=true a missing browser is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import uvicorn
+
+from app.main import app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start within 15 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: browser tests NOT RUN (install it with `make browser`)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        print(f"\nSKIPPING: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Watch:
+    """Console errors and every request the page makes."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def foreign(self, origin: str) -> list[str]:
+        return [u for u in self.requests if not (u.startswith(origin + "/") or u == origin)]
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1300, "height": 1800})
+    p = context.new_page()
+    yield p
+    context.close()
+
+
+def _query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def _summary(page: Any) -> str:
+    return str(page.locator("#summary").inner_text())
+
+
+def test_slider_and_typing_update_results_chart_and_url(page: Any, base_url: str) -> None:
+    watch = Watch(page)
+    page.goto(base_url + "/")
+    assert page.locator("#verdict").is_visible()
+    before_summary = _summary(page)
+    before_chart = page.locator("#chart-volume").inner_html()
+
+    # The log slider carries log10(volume): 6.3 is about 2 million a month.
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.locator("#f-workload-queries_per_month-slider").fill("6.3")
+    page.wait_for_function("() => location.search.includes('queries_per_month')")
+    assert page.locator("#f-workload-queries_per_month").input_value() == "2000000"
+    assert _query(page.url)["workload.queries_per_month"] == "2000000"
+    page.wait_for_function(
+        "old => document.querySelector('#chart-volume').innerHTML !== old", arg=before_chart
+    )
+    assert "you: 2M/mo" in page.locator("#chart-volume").inner_html()
+    # Screen readers hear the new verdict from a live region that survives the swap.
+    assert page.locator("#verdict").inner_text() in page.locator("#announce").inner_text()
+
+    # Typing into a number field moves its slider and the results.
+    field = page.locator("#f-prompted-static_prompt_tokens")
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        field.fill("12000")
+    page.wait_for_function("() => location.search.includes('static_prompt_tokens=12000')")
+    assert page.locator("#f-prompted-static_prompt_tokens-slider").input_value() == "12000"
+    after_summary = _summary(page)
+    assert after_summary != before_summary
+
+    # Defaults are left out of the URL; what was changed is in it.
+    query = _query(page.url)
+    assert "workload.horizon_months" not in query
+    assert query["prompted.static_prompt_tokens"] == "12000"
+
+    # The URL reproduces the view.
+    url = page.url
+    page.goto(url)
+    assert _summary(page) == after_summary
+    assert page.locator("#f-workload-queries_per_month").input_value() == "2000000"
+    assert watch.errors == []
+    assert watch.foreign(base_url) == []
+
+
+def test_history_is_replaced_not_pushed(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/")
+    length = page.evaluate("history.length")
+    for value in ("1000", "2000", "3000"):
+        with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+            page.locator("#f-prompted-output_tokens").fill(value)
+    page.wait_for_function("() => location.search.includes('output_tokens=3000')")
+    assert page.evaluate("history.length") == length
+
+
+def test_invalid_input_is_marked_then_cleared_and_the_page_keeps_working(
+    page: Any, base_url: str
+) -> None:
+    watch = Watch(page)
+    page.goto(base_url + "/")
+    field = page.locator("#f-workload-monthly_growth")
+    with page.expect_response(lambda r: r.status == 422):
+        field.fill("1.4")
+    page.wait_for_selector("#f-workload-monthly_growth[aria-invalid='true']")
+    assert (
+        "less than or equal to 1" in page.locator("#f-workload-monthly_growth-error").inner_text()
+    )
+    assert field.input_value() == "1.4"
+    assert page.locator("#verdict").is_visible()  # computed with the default growth
+    with page.expect_response(lambda r: r.status == 200):
+        field.fill("0.1")
+    page.wait_for_selector("#f-workload-monthly_growth:not([aria-invalid])")
+    assert page.locator("#f-workload-monthly_growth-error").is_hidden()
+    # The browser reports the 422 itself; nothing else may go wrong.
+    assert [e for e in watch.errors if "422" not in e] == []
+
+
+def test_presets_fill_the_form(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.get_by_role("link", name="High-volume classification").click()
+    page.wait_for_load_state()
+    assert page.locator("#f-workload-queries_per_month").input_value() == "10000000"
+    assert page.locator("#f-prompted-model").input_value() == "gpt-4.1-mini"
+
+
+def test_copy_link_puts_the_address_on_the_clipboard(browser: Any, base_url: str) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    p = context.new_page()
+    p.goto(base_url + "/?workload.queries_per_month=42000")
+    p.get_by_role("link", name="Copy link").click()
+    p.wait_for_function("() => document.querySelector('.copy-status').textContent.length > 0")
+    assert p.evaluate("navigator.clipboard.readText()") == p.url
+    context.close()
+
+
+def test_without_javascript_the_form_submits_and_returns_the_full_page(
+    browser: Any, base_url: str
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    p = context.new_page()
+    p.goto(base_url + "/")
+    p.locator("#f-workload-queries_per_month").fill("5000000")
+    p.get_by_role("button", name="Compare").click()
+    p.wait_for_load_state()
+    assert _query(p.url)["workload.queries_per_month"] == "5000000"
+    assert p.locator("#f-workload-queries_per_month").input_value() == "5000000"
+    assert "you: 5M/mo" in p.locator("#chart-volume").inner_html()
+    context.close()
+
+
+def test_screenshots_in_light_and_dark_mode(browser: Any, base_url: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport={"width": 1300, "height": 1800}, color_scheme=scheme)
+        p = context.new_page()
+        watch = Watch(p)
+        p.goto(base_url + "/?workload.queries_per_month=1000000&workload.monthly_growth=0.05")
+        path = ARTIFACTS / f"page-{scheme}.png"
+        p.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 10_000
+        assert watch.errors == []
+        context.close()
