@@ -33,11 +33,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.filters.update(usd=usd, usd_fine=usd_fine, count=count, percent=percent)
 
-# All script and style come from /static: no inline script, no eval, no style attributes.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
-)
+# All script and style come from /static; app.middleware sends the CSP that enforces it.
 
 
 @dataclass(frozen=True)
@@ -203,5 +199,4 @@ def read_calculator(request: Request, catalog: CatalogDep) -> HTMLResponse:
         request, template, context, status_code=422 if reading.errors else 200
     )
     response.headers["Vary"] = "HX-Request"
-    response.headers["Content-Security-Policy"] = CSP
     return response
