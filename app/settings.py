@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         # One canonical form: "" or "/a/b" (leading slash, no trailing slash), so the prefix
         # joins paths without doubling or dropping a slash.
         stripped = value.strip().rstrip("/")
-        if stripped and (not stripped.startswith("/") or not re.fullmatch(r"[A-Za-z0-9/._~-]+", stripped)):
+        if stripped and not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", stripped):
             raise ValueError(
                 f"ROOT_PATH has value {value!r}: expected a URL path such as /tools/tune"
             )

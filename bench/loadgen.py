@@ -11,9 +11,12 @@ import argparse
 import asyncio
 import json
 import time
+from pathlib import Path
 
 
-def build_request(host: str, port: int, method: str, path: str, headers: list[str], body: bytes) -> bytes:
+def build_request(
+    host: str, port: int, method: str, path: str, headers: list[str], body: bytes
+) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", *headers]
     if body or method == "POST":
         lines.append(f"Content-Length: {len(body)}")
@@ -69,7 +72,7 @@ async def worker(
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    body = open(args.body_file, "rb").read() if args.body_file else b""
+    body = Path(args.body_file).read_bytes() if args.body_file else b""
     raw = build_request(args.host, args.port, args.method, args.path, args.header, body)
     out: dict[str, object] = {"latencies": [], "non200": 0, "socket_errors": 0}
     budget = [args.max_requests]
@@ -84,7 +87,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     def pct(q: float) -> float:
         if not latencies:
             return float("nan")
-        return latencies[min(len(latencies) - 1, int(q / 100 * len(latencies)))] * 1e3
+        return float(latencies[min(len(latencies) - 1, int(q / 100 * len(latencies)))]) * 1e3
 
     return {
         "requests": len(latencies),

@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for bench.*
 
-from bench.harness import (  # noqa: E402
+from bench.harness import (
     BENCH,
     HOST,
     PER_TOKEN,
@@ -175,9 +175,8 @@ def run_load(
 ) -> Load:
     body_file = None
     if route.body:
-        handle = tempfile.NamedTemporaryFile(prefix="bench-body-", delete=False)
-        handle.write(route.body)
-        handle.close()
+        with tempfile.NamedTemporaryFile(prefix="bench-body-", delete=False) as handle:
+            handle.write(route.body)
         body_file = handle.name
     try:
         if tool == "wrk":
@@ -224,7 +223,9 @@ def run_load(
 
 
 def answers_200(server: Server, route: Route) -> tuple[bool, str]:
-    status, body = request(server.port, route.path, route.method, dict(route.headers), route.body or None)
+    status, _body = request(
+        server.port, route.path, route.method, dict(route.headers), route.body or None
+    )
     return status == 200, f"answered {status}"
 
 
@@ -245,7 +246,9 @@ def fmt_ms(ms: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of both servers")
     parser.add_argument("--seconds", type=int, default=5, help="seconds per HTTP measurement")
     parser.add_argument("--connections", default="1,16,64")
@@ -254,7 +257,9 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3, help="cold starts timed per server")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--write-doc", action="store_true", help=f"rewrite the table in {DOC.name}")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of the compare path")
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of the compare path"
+    )
     args = parser.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
     tool = args.loadgen
@@ -300,7 +305,9 @@ def main() -> None:
             if ok:
                 routes[name] = route
             else:
-                notes.append(f"{name} ({route.method} {route.path[:40]}…) not measured: {why} at start.")
+                notes.append(
+                    f"{name} ({route.method} {route.path[:40]}…) not measured: {why} at start."
+                )
         # Warm-up: every route at 16 connections for a second (JIT-free Python still has
         # caches to fill: imports on first use, pydantic validators, the catalog).
         for route in routes.values():
@@ -308,7 +315,9 @@ def main() -> None:
         results: dict[tuple[str, int], Load] = {}
         for c in conns:
             for name, route in routes.items():
-                load = run_load(tool, servers[route.server].port, route, c, args.seconds, args.max_requests)
+                load = run_load(
+                    tool, servers[route.server].port, route, c, args.seconds, args.max_requests
+                )
                 results[name, c] = load
                 print(
                     f"  {name} @{c}: {load.rps:,.0f} req/s, p50 {load.p50_ms:.2f} ms, "
@@ -343,7 +352,9 @@ def main() -> None:
             if name == FRAGMENT and c == 16:
                 met = load.rps >= FRAGMENT_SHARE_AT_16 * base.rps
                 target = f"≥ 0.33× bare req/s: {'met' if met else 'MISSED'}"
-                verdicts.append(f"{name}: {load.rps / base.rps:.2f}× bare at 16 connections, {target}.")
+                verdicts.append(
+                    f"{name}: {load.rps / base.rps:.2f}× bare at 16 connections, {target}."
+                )
             rows.append(Row(f"HTTP: {name}", str(c), value, vs, target))
     if FRAGMENT not in routes:
         verdicts.append(
@@ -365,7 +376,9 @@ def main() -> None:
             f"< {RSS_MB:.0f} MB: {'met' if worst < RSS_MB else 'MISSED'}",
         )
     )
-    verdicts.append(f"start-up: median {app_start:.2f} s, max {max(starts['app']):.2f} s, target < {STARTUP_S:.0f} s.")
+    verdicts.append(
+        f"start-up: median {app_start:.2f} s, max {max(starts['app']):.2f} s, target < {STARTUP_S:.0f} s."
+    )
     verdicts.append(f"memory: {worst:.0f} MB for the largest worker, target < {RSS_MB:.0f} MB.")
 
     section = render(rows, notes, verdicts, machine(), command, tool, args)
