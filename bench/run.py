@@ -270,6 +270,7 @@ def main() -> None:
     rows: list[Row] = []
     notes: list[str] = []
     verdicts: list[str] = []
+    load_before = Path("/proc/loadavg").read_text().split()[0]
 
     # In process first, while nothing else runs.
     for name, fn in in_process_cases().items():
@@ -381,6 +382,13 @@ def main() -> None:
     )
     verdicts.append(f"memory: {worst:.0f} MB for the largest worker, target < {RSS_MB:.0f} MB.")
 
+    load_after = Path("/proc/loadavg").read_text().split()[0]
+    if float(load_before) > 0.5:
+        notes.append(
+            f"The machine was not idle: load average {load_before} before the run ({load_after} "
+            "after, which includes the run itself). Other processes took CPU from both servers; "
+            "ratios to the bare endpoint are fairer than absolute figures."
+        )
     section = render(rows, notes, verdicts, machine(), command, tool, args)
     print(section)
     if args.profile:
