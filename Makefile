@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 ENCODINGS := .cache/tiktoken/.verified
 export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
 
-.PHONY: run test lint fmt bench soak setup browser clean
+.PHONY: run test lint fmt bench soak setup browser wrk clean
 
 # Reinstall only when the project's dependencies change.
 $(INSTALLED): pyproject.toml
@@ -49,11 +49,23 @@ fmt: $(INSTALLED)
 	$(PY) -m ruff format app tests bench
 	$(PY) -m ruff check --fix app tests bench
 
-bench: setup
-	$(PY) bench/run.py
+# Debian's wrk, the load generator of the benchmark (C, light). Without it bench/run.py falls
+# back to its own asyncio load generator and says so in the table.
+wrk:
+	@if command -v wrk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's wrk for the benchmark..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+		|| echo "WARNING: could not install wrk; using bench/loadgen.py"; \
+	else echo "WARNING: wrk missing and cannot be installed here; using bench/loadgen.py"; fi
 
+# BENCH_ARGS=--write-doc rewrites the table in docs/performance.md.
+bench: setup wrk
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+# SOAK_ARGS="--seconds 300" for a longer run.
 soak: setup
-	$(PY) bench/soak.py
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

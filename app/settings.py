@@ -33,6 +33,45 @@ class Settings(BaseSettings):
         "'*' allows any. Every other page refuses framing.",
     )
 
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address `python -m app` listens on; 0.0.0.0 in the container image.",
+    )
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `python -m app` listens on.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="uvicorn worker processes of `python -m app` (the container image sets 2).",
+    )
+    root_path: str = Field(
+        default="",
+        description="URL prefix the app is served under behind a reverse proxy (e.g. /tools/tune); "
+        "empty when served at the root.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated proxy addresses (or '*') whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers `python -m app` trusts.",
+    )
+    access_log: bool = Field(
+        default=False,
+        description="uvicorn logs one line per request; off by default because the reverse "
+        "proxy or load balancer in front already does.",
+    )
+
+    @field_validator("root_path")
+    @classmethod
+    def _valid_root_path(cls, value: str) -> str:
+        # One canonical form: "" or "/a/b" (leading slash, no trailing slash), so the prefix
+        # joins paths without doubling or dropping a slash.
+        stripped = value.strip().rstrip("/")
+        if stripped and not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", stripped):
+            raise ValueError(
+                f"ROOT_PATH has value {value!r}: expected a URL path such as /tools/tune"
+            )
+        return stripped
+
     @field_validator("frame_ancestors")
     @classmethod
     def _valid_sources(cls, value: str) -> str:

@@ -1,0 +1,447 @@
+"""`make bench`: one table of the app's speed, measured side by side in one run on this machine.
+
+- in process: median and p99 of the computations behind every view;
+- over HTTP on loopback, with the load generator in a second process (wrk, else
+  bench/loadgen.py), bounded in time and count: requests/s, p50 and p99 of each route at
+  1, 16 and 64 connections, each as a ratio to a bare FastAPI endpoint served the same way;
+- start-up (process start to the first /healthz 200) and resident memory per worker.
+
+    python bench/run.py [--workers 2] [--seconds 5] [--write-doc] [--profile]
+
+`--write-doc` rewrites the marked section of docs/performance.md with this run's table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for bench.*
+
+from bench.harness import (
+    BENCH,
+    HOST,
+    PER_TOKEN,
+    ROOT,
+    SELF_HOSTED,
+    Server,
+    machine,
+    median,
+    percentile,
+    request,
+)
+
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+# Targets of issue 8.
+FRAGMENT_SHARE_AT_16 = 1 / 3  # results fragment req/s over bare req/s at 16 connections
+P99_AT_64_MS = 50.0
+STARTUP_S = 2.0
+RSS_MB = 150.0
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    server: str = "app"  # "app" or "bare"
+
+
+QUERY = urlencode(PER_TOKEN)
+# ~2,000 tokens of English-like text: a realistic system prompt, not the 2 MB limit.
+PROMPT = " ".join(["Answer the customer's question using only the policy text below."] * 180)
+
+BARE = "bare FastAPI endpoint"
+FRAGMENT = "results fragment (GET / + HX-Request)"
+# What is measured over HTTP, one line a route. A route that does not answer 200 when the
+# run starts is left out of the table with a note (so routes still being built cost nothing).
+ROUTES: dict[str, Route] = {
+    BARE: Route("/bare", server="bare"),
+    "GET /api/v1/compare": Route(f"/api/v1/compare?{QUERY}"),
+    FRAGMENT: Route(f"/?{QUERY}", headers=(("HX-Request", "true"),)),
+    "GET /embed": Route(f"/embed?{QUERY}"),
+    "POST /api/v1/tokens (~2k tokens)": Route(
+        "/api/v1/tokens",
+        method="POST",
+        headers=(("Content-Type", "application/json"),),
+        body=json.dumps({"model": "gpt-4.1", "text": PROMPT}).encode(),
+    ),
+}
+
+
+# --- in process ------------------------------------------------------------------------
+
+
+def in_process_cases() -> dict[str, Callable[[], object]]:
+    """The computations behind the views, each a call without arguments."""
+    from app.api.query import parse
+    from app.domain.engine import compare_resolved, curves, resolve
+    from app.domain.scenario import Scenario
+    from app.pricing import get_catalog
+
+    catalog = get_catalog()
+    today = date.today()
+
+    def compare_and_curves(query: dict[str, str]) -> Callable[[], object]:
+        scenario = parse(Scenario, list(query.items()), ())
+
+        def run() -> object:
+            resolved = resolve(scenario, catalog)
+            comparison = compare_resolved(resolved, catalog, today=today, stale_after_days=120)
+            return curves(resolved, comparison)
+
+        return run
+
+    items = list(PER_TOKEN.items())
+
+    def api_work() -> object:
+        # What GET /api/v1/compare does besides the framework: parse, compute, serialise.
+        scenario = parse(Scenario, items, ("format", "field"))
+        resolved = resolve(scenario, catalog)
+        comparison = compare_resolved(resolved, catalog, today=today, stale_after_days=120)
+        return comparison.model_dump_json()
+
+    return {
+        "compare() + curves(), per-token, 36 months": compare_and_curves(PER_TOKEN),
+        "compare() + curves(), self-hosted, 36 months": compare_and_curves(SELF_HOSTED),
+        "query parse + compare() + JSON, per-token": api_work,
+    }
+
+
+def time_calls(fn: Callable[[], object], iterations: int) -> tuple[float, float]:
+    """Median and p99 of one call, in milliseconds."""
+    for _ in range(min(200, iterations)):
+        fn()
+    samples = []
+    for _ in range(iterations):
+        t0 = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    return median(samples), percentile(samples, 99)
+
+
+def profile(seconds: float = 3.0) -> str:
+    """cProfile of the GET /api/v1/compare work (parse, compare, curves, JSON), by own time."""
+    cases = in_process_cases()
+    calls = [cases["query parse + compare() + JSON, per-token"], *list(cases.values())[:2]]
+    profiler = cProfile.Profile()
+    deadline = time.perf_counter() + seconds
+    profiler.enable()
+    while time.perf_counter() < deadline:
+        for call in calls:
+            call()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+    return out.getvalue()
+
+
+# --- over HTTP -------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    requests: int
+    duration_s: float
+    p50_ms: float
+    p99_ms: float
+    non200: int
+    socket_errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.duration_s if self.duration_s else 0.0
+
+
+def run_load(
+    tool: str, port: int, route: Route, connections: int, seconds: int, max_requests: int
+) -> Load:
+    body_file = None
+    if route.body:
+        with tempfile.NamedTemporaryFile(prefix="bench-body-", delete=False) as handle:
+            handle.write(route.body)
+        body_file = handle.name
+    try:
+        if tool == "wrk":
+            env = {
+                **os.environ,
+                "BENCH_METHOD": route.method,
+                "BENCH_HEADERS": "\n".join(f"{k}: {v}" for k, v in route.headers),
+                "BENCH_BODY_FILE": body_file or "",
+                "BENCH_MAX_PER_THREAD": str(max_requests),
+            }
+            # One wrk thread: on 2 cores every extra load thread takes CPU from the server.
+            cmd = [
+                "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                "-s", str(BENCH / "report.lua"), f"http://{HOST}:{port}{route.path}",
+            ]  # fmt: skip
+        else:
+            env = dict(os.environ)
+            cmd = [
+                sys.executable, str(BENCH / "loadgen.py"), "--port", str(port),
+                "--path", route.path, "--method", route.method,
+                "--connections", str(connections), "--seconds", str(seconds),
+                "--max-requests", str(max_requests),
+            ]  # fmt: skip
+            for name, value in route.headers:
+                cmd += ["--header", f"{name}: {value}"]
+            if body_file:
+                cmd += ["--body-file", body_file]
+        done = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True
+        )
+    finally:
+        if body_file:
+            os.unlink(body_file)
+    line = [x for x in done.stdout.splitlines() if x.startswith("{")][-1]
+    data = json.loads(line)
+    return Load(
+        requests=int(data["requests"]),
+        duration_s=float(data["duration_s"]),
+        p50_ms=float(data["p50_ms"]),
+        p99_ms=float(data["p99_ms"]),
+        non200=int(data["non200"]),
+        socket_errors=int(data["socket_errors"]),
+    )
+
+
+def answers_200(server: Server, route: Route) -> tuple[bool, str]:
+    status, _body = request(
+        server.port, route.path, route.method, dict(route.headers), route.body or None
+    )
+    return status == 200, f"answered {status}"
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    what: str
+    conns: str
+    value: str
+    vs_bare: str
+    target: str = ""
+
+
+def fmt_ms(ms: float) -> str:
+    return f"{ms:.3f} ms" if ms < 1 else f"{ms:.1f} ms" if ms < 100 else f"{ms:.0f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of both servers")
+    parser.add_argument("--seconds", type=int, default=5, help="seconds per HTTP measurement")
+    parser.add_argument("--connections", default="1,16,64")
+    parser.add_argument("--max-requests", type=int, default=500_000, help="cap per measurement")
+    parser.add_argument("--iterations", type=int, default=2000, help="calls per in-process case")
+    parser.add_argument("--starts", type=int, default=3, help="cold starts timed per server")
+    parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--write-doc", action="store_true", help=f"rewrite the table in {DOC.name}")
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of the compare path"
+    )
+    args = parser.parse_args()
+    conns = [int(c) for c in args.connections.split(",")]
+    tool = args.loadgen
+    if tool == "auto":
+        tool = "wrk" if shutil.which("wrk") else "python"
+    command = "python bench/run.py " + " ".join(sys.argv[1:])
+
+    rows: list[Row] = []
+    notes: list[str] = []
+    verdicts: list[str] = []
+    load_before = Path("/proc/loadavg").read_text().split()[0]
+
+    # In process first, while nothing else runs.
+    for name, fn in in_process_cases().items():
+        med, p99 = time_calls(fn, args.iterations)
+        rows.append(Row(f"in process: {name}", "", f"median {fmt_ms(med)} · p99 {fmt_ms(p99)}", ""))
+        print(f"  {name}: median {med:.3f} ms, p99 {p99:.3f} ms", file=sys.stderr)
+
+    # Cold starts: process start to the first /healthz 200.
+    starts: dict[str, list[float]] = {"app": [], "bare": []}
+    for _ in range(args.starts):
+        for kind, ref in (("app", "app.main:app"), ("bare", "bench.bare_app:app")):
+            server = Server(ref, args.workers).start()
+            starts[kind].append(server.started_in)
+            server.stop()
+    app_start, bare_start = median(starts["app"]), median(starts["bare"])
+    rows.append(
+        Row(
+            "start-up: process start to /healthz 200",
+            "",
+            f"median {app_start:.2f} s · max {max(starts['app']):.2f} s (of {args.starts})",
+            f"{app_start / bare_start:.2f}× ({bare_start:.2f} s)",
+            f"< {STARTUP_S:.0f} s: {'met' if max(starts['app']) < STARTUP_S else 'MISSED'}",
+        )
+    )
+
+    app = Server("app.main:app", args.workers).start()
+    bare = Server("bench.bare_app:app", args.workers).start()
+    try:
+        servers = {"app": app, "bare": bare}
+        routes: dict[str, Route] = {}
+        for name, route in ROUTES.items():
+            ok, why = answers_200(servers[route.server], route)
+            if ok:
+                routes[name] = route
+            else:
+                notes.append(
+                    f"{name} ({route.method} {route.path[:40]}…) not measured: {why} at start."
+                )
+        # Warm-up: every route at 16 connections for a second (JIT-free Python still has
+        # caches to fill: imports on first use, pydantic validators, the catalog).
+        for route in routes.values():
+            run_load(tool, servers[route.server].port, route, 16, 1, args.max_requests)
+        results: dict[tuple[str, int], Load] = {}
+        for c in conns:
+            for name, route in routes.items():
+                load = run_load(
+                    tool, servers[route.server].port, route, c, args.seconds, args.max_requests
+                )
+                results[name, c] = load
+                print(
+                    f"  {name} @{c}: {load.rps:,.0f} req/s, p50 {load.p50_ms:.2f} ms, "
+                    f"p99 {load.p99_ms:.2f} ms, non-200 {load.non200}",
+                    file=sys.stderr,
+                )
+                if load.non200 or load.socket_errors:
+                    notes.append(
+                        f"{name} @{c}: {load.non200} non-200 answers, {load.socket_errors} socket errors."
+                    )
+        app_rss, bare_rss = app.rss_mb(), bare.rss_mb()
+    finally:
+        app.stop()
+        bare.stop()
+
+    for name in routes:
+        for c in conns:
+            load, base = results[name, c], results[BARE, c]
+            value = f"{load.rps:,.0f} req/s · p50 {fmt_ms(load.p50_ms)} · p99 {fmt_ms(load.p99_ms)}"
+            if name == BARE:
+                vs = "1 (the yardstick)"
+            else:
+                vs = (
+                    f"{load.rps / base.rps:.2f}× req/s · {load.p50_ms / base.p50_ms:.1f}× p50 · "
+                    f"{load.p99_ms / base.p99_ms:.1f}× p99"
+                )
+            target = ""
+            if name != BARE and c == 64:
+                met = load.p99_ms < P99_AT_64_MS
+                target = f"p99 < {P99_AT_64_MS:.0f} ms: {'met' if met else 'MISSED'}"
+                verdicts.append(f"{name}: p99 at 64 connections {fmt_ms(load.p99_ms)}, {target}.")
+            if name == FRAGMENT and c == 16:
+                met = load.rps >= FRAGMENT_SHARE_AT_16 * base.rps
+                target = f"≥ 0.33× bare req/s: {'met' if met else 'MISSED'}"
+                verdicts.append(
+                    f"{name}: {load.rps / base.rps:.2f}× bare at 16 connections, {target}."
+                )
+            rows.append(Row(f"HTTP: {name}", str(c), value, vs, target))
+    if FRAGMENT not in routes:
+        verdicts.append(
+            "results fragment vs bare at 16 connections: not measured (route absent); "
+            "the JSON API, which computes the same comparison, is "
+            + (
+                f"{results['GET /api/v1/compare', 16].rps / results[BARE, 16].rps:.2f}× bare."
+                if ("GET /api/v1/compare", 16) in results and (BARE, 16) in results
+                else "not measured either."
+            )
+        )
+    worst = max(app_rss)
+    rows.append(
+        Row(
+            "resident memory per worker after the load (VmRSS)",
+            "",
+            " · ".join(f"{mb:.0f} MB" for mb in app_rss),
+            f"{worst / max(bare_rss):.2f}× ({max(bare_rss):.0f} MB)",
+            f"< {RSS_MB:.0f} MB: {'met' if worst < RSS_MB else 'MISSED'}",
+        )
+    )
+    verdicts.append(
+        f"start-up: median {app_start:.2f} s, max {max(starts['app']):.2f} s, target < {STARTUP_S:.0f} s."
+    )
+    verdicts.append(f"memory: {worst:.0f} MB for the largest worker, target < {RSS_MB:.0f} MB.")
+
+    load_after = Path("/proc/loadavg").read_text().split()[0]
+    if float(load_before) > 0.5:
+        notes.append(
+            f"The machine was not idle: load average {load_before} before the run ({load_after} "
+            "after, which includes the run itself). Other processes took CPU from both servers; "
+            "ratios to the bare endpoint are fairer than absolute figures."
+        )
+    section = render(rows, notes, verdicts, machine(), command, tool, args)
+    print(section)
+    if args.profile:
+        print("\ncProfile of the GET /api/v1/compare work, by own time:\n")
+        print(profile())
+    if args.write_doc:
+        write_doc(section)
+        print(f"\nwrote {DOC.relative_to(ROOT)}", file=sys.stderr)
+
+
+def render(
+    rows: list[Row],
+    notes: list[str],
+    verdicts: list[str],
+    box: dict[str, str],
+    command: str,
+    tool: str,
+    args: argparse.Namespace,
+) -> str:
+    wrk_version = ""
+    if tool == "wrk":
+        out = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+        wrk_version = " " + out.split()[1] if out.split()[1:] else ""
+    lines = [
+        f"Measured {date.today().isoformat()} with `{command.strip()}` "
+        f"(`make bench` runs the same with defaults).",
+        "",
+        f"- Machine: {box['cpu']}, {box['cores']} cores, {box['memory']}; {box['os']}.",
+        f"- Python: {box['python']}; {box['packages']}.",
+        f"- Servers: both started by `bench/serve.py` with the options of `python -m app`, "
+        f"{args.workers} uvicorn workers each, on {HOST}.",
+        f"- Load: {'wrk' + wrk_version + ' (1 thread, Lua counts non-200)' if tool == 'wrk' else 'bench/loadgen.py (asyncio, keep-alive)'} "
+        f"in its own process, {args.seconds} s per line after a 1 s warm-up, at most "
+        f"{args.max_requests:,} requests per line. The load generator shares the 2 cores with the servers.",
+        "",
+        "| measurement | conns | value | vs bare FastAPI endpoint | target |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {r.what} | {r.conns} | {r.value} | {r.vs_bare} | {r.target} |" for r in rows]
+    lines += ["", "Against the targets:", ""] + [f"- {v}" for v in verdicts]
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines)
+
+
+def write_doc(section: str) -> None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Performance\n\n{START}\n{END}\n"
+    if START not in text or END not in text:
+        raise SystemExit(f"{DOC}: markers {START} and {END} are missing")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{START}\n{section}\n{END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
