@@ -14,6 +14,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -50,7 +51,7 @@ def describe(name: str, ms: list[float]) -> float:
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     catalog = get_catalog()
-    items = [tuple(kv.split("=", 1)) for kv in QUERY.split("&")]
+    items = parse_qsl(QUERY, keep_blank_values=True)
     scope = {
         "type": "http",
         "method": "GET",
