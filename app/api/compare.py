@@ -35,21 +35,22 @@ CURVE_RESPONSES = {**ERRORS, **formats.CSV_OK}
 SCENARIO_QUERY = {"parameters": dotted_parameters(Scenario)}
 
 
-def _render(comparison: Comparison, fmt: Format, field: str | None) -> Comparison | Response:
+def _render(comparison: Comparison, fmt: Format, field: str | None) -> Response:
     if field is not None:
         return formats.single_field(comparison.model_dump(mode="json"), field)
     if fmt == "csv":
         return formats.field_csv(comparison.model_dump(mode="json"), "comparison.csv")
-    return comparison
+    # Serialised once, here; `response_model` stays on the route for the OpenAPI schema only.
+    return Response(comparison.model_dump_json(), media_type="application/json")
 
 
 @router.post("/compare", response_model=Comparison, responses=RESPONSES)
-def create_comparison(
+async def create_comparison(
     catalog: CatalogDep,
     scenario: Annotated[Scenario, Body()] = Scenario(),  # noqa: B008 - an empty body is the default scenario
     format: Format = "json",
     field: FieldParam = None,
-) -> Comparison | Response:
+) -> Response:
     """Compare prompting with fine-tuning for a scenario given as JSON."""
     _, comparison = run_compare(scenario, catalog)
     return _render(comparison, format, field)
@@ -58,12 +59,12 @@ def create_comparison(
 @router.get(
     "/compare", response_model=Comparison, responses=RESPONSES, openapi_extra=SCENARIO_QUERY
 )
-def read_comparison(
+async def read_comparison(
     request: Request,
     catalog: CatalogDep,
     format: Format = "json",
     field: FieldParam = None,
-) -> Comparison | Response:
+) -> Response:
     """The same comparison, with the scenario as dotted query parameters (for spreadsheets)."""
     scenario = parse(Scenario, request.query_params.multi_items(), RESERVED_COMPARE)
     _, comparison = run_compare(scenario, catalog)
@@ -73,7 +74,7 @@ def read_comparison(
 @router.get(
     "/compare/curves", response_model=Curves, responses=CURVE_RESPONSES, openapi_extra=SCENARIO_QUERY
 )
-def read_curves(
+async def read_curves(
     request: Request,
     catalog: CatalogDep,
     format: Format = "json",
@@ -84,7 +85,7 @@ def read_curves(
     volume_max: Annotated[
         float, Query(gt=0, le=1e12, description="Highest monthly volume of the volume curve")
     ] = 1e9,
-) -> Curves | Response:
+) -> Response:
     """Both curves: steady monthly cost against volume, and cumulative cost by month."""
     from app.api.errors import FieldError, InvalidInput
 
@@ -101,4 +102,4 @@ def read_curves(
         rows = [("volume", p.volume, p.prompted, p.finetuned) for p in result.volume]
         rows += [("cumulative", p.month, p.prompted, p.finetuned) for p in result.cumulative]
         return formats.csv_response(("curve", "x", "prompted", "finetuned"), rows, "curves.csv")
-    return result
+    return Response(result.model_dump_json(), media_type="application/json")

@@ -13,7 +13,15 @@ from app.domain.scenario import Scenario
 from app.pricing import Catalog, get_catalog
 from app.settings import settings
 
-CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+async def catalog_dependency() -> Catalog:
+    # async on purpose: a plain `def` dependency costs a thread-pool hop on every request,
+    # and the catalog is already loaded (get_catalog is cached per process).
+    return get_catalog()
+
+
+CatalogDep = Annotated[Catalog, Depends(catalog_dependency)]
 
 
 def run_compare(scenario: Scenario, catalog: Catalog) -> tuple[Resolved, Comparison]:

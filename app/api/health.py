@@ -8,7 +8,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def read_health() -> dict[str, object]:
+async def read_health() -> dict[str, object]:
     """200 when the app is ready: the pricing catalog is loaded."""
     catalog = get_catalog()
     return {"status": "ok", "models": len(catalog.models)}

@@ -65,11 +65,17 @@ class Scale:
     px_hi: float
     log: bool = False
 
+    def __post_init__(self) -> None:
+        # Called hundreds of times per chart: take the logs of the bounds once.
+        if self.log:
+            object.__setattr__(self, "_log_lo", math.log10(self.lo))
+            object.__setattr__(self, "_log_span", math.log10(self.hi) - math.log10(self.lo))
+
     def __call__(self, value: float) -> float:
         if self.log:
             # Values at or below zero cannot sit on a log axis; they are drawn on its floor.
             v = max(value, self.lo)
-            t = (math.log10(v) - math.log10(self.lo)) / (math.log10(self.hi) - math.log10(self.lo))
+            t = (math.log10(v) - self._log_lo) / self._log_span  # type: ignore[attr-defined]
         else:
             t = (value - self.lo) / (self.hi - self.lo)
         return round(self.px_lo + t * (self.px_hi - self.px_lo), 1)

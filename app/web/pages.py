@@ -178,7 +178,7 @@ def results_context(
 
 
 @router.get("/", response_class=HTMLResponse)
-def read_calculator(request: Request, catalog: CatalogDep) -> HTMLResponse:
+async def read_calculator(request: Request, catalog: CatalogDep) -> HTMLResponse:
     """The calculator; an htmx request gets only the results fragment."""
     reading, result = form.read(
         request.query_params.multi_items(), lambda scenario: run_compare(scenario, catalog)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.deps import catalog_dependency
 from app.main import app
 from app.pricing import get_catalog
 from app.pricing.catalog import Catalog, load_catalog, negotiated_files
@@ -38,7 +39,7 @@ def negotiated(tmp_path: Path) -> Iterator[Catalog]:
     extra.mkdir()
     (extra / "acme-openai.toml").write_text(OVERRIDE, encoding="utf-8")
     catalog = load_catalog(SHIPPED, negotiated_files(extra))
-    app.dependency_overrides[get_catalog] = lambda: catalog
+    app.dependency_overrides[catalog_dependency] = lambda: catalog
     yield catalog
     app.dependency_overrides.clear()
 
@@ -182,7 +183,7 @@ def test_negotiated_override_changes_compare_and_says_so(
     assert before["prompted"]["prices"]["input"] == {"value": 2.0, "source": "catalog:gpt-4.1"}
     (tmp_path / "acme-openai.toml").write_text(OVERRIDE, encoding="utf-8")
     catalog = load_catalog(SHIPPED, negotiated_files(tmp_path))
-    app.dependency_overrides[get_catalog] = lambda: catalog
+    app.dependency_overrides[catalog_dependency] = lambda: catalog
     try:
         after = client.post("/api/v1/compare", json={}).json()
     finally:

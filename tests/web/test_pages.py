@@ -15,7 +15,7 @@ from app.api.query import parse
 from app.domain.formatting import count, usd
 from app.domain.scenario import Scenario
 from app.main import app
-from app.web import form, pages
+from app.web import form
 from app.web.presets import PRESETS
 
 
