@@ -14,7 +14,6 @@ from app.pricing import Catalog, get_catalog
 from app.settings import settings
 
 
-
 async def catalog_dependency() -> Catalog:
     # async on purpose: a plain `def` dependency costs a thread-pool hop on every request,
     # and the catalog is already loaded (get_catalog is cached per process).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from app.domain.comparison import Comparison, Curves
@@ -64,6 +64,8 @@ class Scale:
     px_lo: float
     px_hi: float
     log: bool = False
+    _log_lo: float = field(init=False, default=0.0, repr=False, compare=False)
+    _log_span: float = field(init=False, default=1.0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Called hundreds of times per chart: take the logs of the bounds once.
@@ -75,7 +77,7 @@ class Scale:
         if self.log:
             # Values at or below zero cannot sit on a log axis; they are drawn on its floor.
             v = max(value, self.lo)
-            t = (math.log10(v) - self._log_lo) / self._log_span  # type: ignore[attr-defined]
+            t = (math.log10(v) - self._log_lo) / self._log_span
         else:
             t = (value - self.lo) / (self.hi - self.lo)
         return round(self.px_lo + t * (self.px_hi - self.px_lo), 1)
