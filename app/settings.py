@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Catalog prices older than this many days are flagged as stale.",
     )
+    response_cache_size: int = Field(
+        default=512,
+        ge=0,
+        le=100_000,
+        description="Rendered GET answers each worker keeps in memory, by URL (0: none).",
+    )
     frame_ancestors: str = Field(
         default="*",
         description="Origins allowed to frame /embed (CSP frame-ancestors), space-separated; "

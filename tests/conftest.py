@@ -13,6 +13,16 @@ from app.pricing.catalog import Catalog, load_catalog
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def no_response_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests look at how each answer is made (templates, context): no cached answers, except in
+    tests/api/test_cache.py, which turns the cache on itself."""
+    from app.api import cache
+
+    cache.responses.clear()
+    monkeypatch.setattr(cache.responses, "maxsize", 0)
+
+
 @pytest.fixture(scope="session")
 def test_catalog() -> Catalog:
     return load_catalog(FIXTURES / "catalog")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 
-from app.api import formats
+from app.api import cache, formats
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import ErrorBody
 from app.api.openapi import dotted_parameters
@@ -66,9 +66,12 @@ async def read_comparison(
     field: FieldParam = None,
 ) -> Response:
     """The same comparison, with the scenario as dotted query parameters (for spreadsheets)."""
+    key = cache.responses.key(request, catalog)
+    if (hit := cache.responses.get(key)) is not None:
+        return hit
     scenario = parse(Scenario, request.query_params.multi_items(), RESERVED_COMPARE)
     _, comparison = run_compare(scenario, catalog)
-    return _render(comparison, format, field)
+    return cache.responses.put(key, _render(comparison, format, field))
 
 
 @router.get(

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic_core import PydanticUndefined
 
+from app.api import cache
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError
 from app.api.query import query_string
@@ -178,8 +179,11 @@ def results_context(
 
 
 @router.get("/", response_class=HTMLResponse)
-async def read_calculator(request: Request, catalog: CatalogDep) -> HTMLResponse:
+async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
     """The calculator; an htmx request gets only the results fragment."""
+    key = cache.responses.key(request, catalog)
+    if (hit := cache.responses.get(key)) is not None:
+        return hit
     reading, result = form.read(
         request.query_params.multi_items(), lambda scenario: run_compare(scenario, catalog)
     )
@@ -199,4 +203,4 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> HTMLResponse
         request, template, context, status_code=422 if reading.errors else 200
     )
     response.headers["Vary"] = "HX-Request"
-    return response
+    return cache.responses.put(key, response)
