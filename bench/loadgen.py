@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -48,13 +50,19 @@ async def read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def worker(
-    host: str, port: int, raw: bytes, deadline: float, budget: list[int], out: dict[str, object]
+    host: str,
+    port: int,
+    make: Callable[[], bytes],
+    deadline: float,
+    budget: list[int],
+    out: dict[str, object],
 ) -> None:
     latencies: list[float] = out["latencies"]  # type: ignore[assignment]
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < deadline and budget[0] > 0:
             budget[0] -= 1
+            raw = make()
             t0 = time.perf_counter()
             writer.write(raw)
             try:
@@ -74,12 +82,22 @@ async def worker(
 async def run(args: argparse.Namespace) -> dict[str, object]:
     body = Path(args.body_file).read_bytes() if args.body_file else b""
     raw = build_request(args.host, args.port, args.method, args.path, args.header, body)
+    counter = itertools.count(1)
+
+    def make() -> bytes:
+        if not args.vary:
+            return raw
+        # A distinct URL per request: measures the computation, not the response cache.
+        sep = "&" if "?" in args.path else "?"
+        path = f"{args.path}{sep}{args.vary}={next(counter)}"
+        return build_request(args.host, args.port, args.method, path, args.header, body)
+
     out: dict[str, object] = {"latencies": [], "non200": 0, "socket_errors": 0}
     budget = [args.max_requests]
     start = time.perf_counter()
     deadline = start + args.seconds
     await asyncio.gather(
-        *(worker(args.host, args.port, raw, deadline, budget, out) for _ in range(args.connections))
+        *(worker(args.host, args.port, make, deadline, budget, out) for _ in range(args.connections))
     )
     duration = time.perf_counter() - start
     latencies = sorted(out.pop("latencies"))  # type: ignore[call-overload]
@@ -107,6 +125,7 @@ def main() -> None:
     parser.add_argument("--method", default="GET")
     parser.add_argument("--header", action="append", default=[], help="'Name: value', repeatable")
     parser.add_argument("--body-file")
+    parser.add_argument("--vary", default="", help="query parameter given a new value per request")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--max-requests", type=int, default=1_000_000)

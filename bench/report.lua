@@ -16,15 +16,28 @@ if body_file and body_file ~= "" then
   f:close()
 end
 
+local vary = os.getenv("BENCH_VARY") or ""
 local threads = {}
 
 function setup(thread)
+  thread:set("id", #threads)
   table.insert(threads, thread)
 end
 
 function init(args)
   answered = 0
   non200 = 0
+  counter = (id or 0) * 1000000000
+end
+
+-- With BENCH_VARY, every request carries a new value of that query parameter: a distinct URL
+-- each time, so the app computes instead of answering from its response cache.
+if vary ~= "" then
+  function request()
+    counter = counter + 1
+    local sep = string.find(wrk.path, "?", 1, true) and "&" or "?"
+    return wrk.format(nil, wrk.path .. sep .. vary .. "=" .. counter)
+  end
 end
 
 function response(status, headers, body)
