@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError, errors_from_pydantic
 from app.domain import charts
+from app.domain.comparison import Comparison
+from app.domain.engine import Resolved
+from app.pricing import Catalog
 from app.web import form
 from app.web.pages import _field_view, results_context, templates
 
@@ -55,17 +58,14 @@ class Options(BaseModel):
 class OptionReading:
     options: Options
     errors: list[FieldError] = dc_field(default_factory=list)
-    given: list[tuple[str, str]] = dc_field(default_factory=list)  # the embed.* pairs, verbatim
 
 
 def read_options(items: Sequence[tuple[str, str]]) -> tuple[OptionReading, list[tuple[str, str]]]:
     """Split `embed.*` options from the scenario; a bad option keeps its default and is reported."""
     raw: dict[str, str] = {}
-    given: list[tuple[str, str]] = []
     scenario: list[tuple[str, str]] = []
     for key, value in items:
         if key.startswith(PREFIX):
-            given.append((key, value))
             if value != "":  # empty means "not given", as for scenario fields
                 raw[key.removeprefix(PREFIX)] = value  # the last one wins, as in a form
         else:
@@ -82,7 +82,7 @@ def read_options(items: Sequence[tuple[str, str]]) -> tuple[OptionReading, list[
             errors.append(_option_error(name, value, exc))
             continue
         good[name] = data
-    return OptionReading(Options.model_validate(good), errors, given), scenario
+    return OptionReading(Options.model_validate(good), errors), scenario
 
 
 def _option_error(name: str, value: str, exc: ValidationError) -> FieldError:
@@ -102,7 +102,11 @@ def _option_error(name: str, value: str, exc: ValidationError) -> FieldError:
 
 
 def embed_context(
-    request: Request, reading: form.Reading, result: Any, opts: OptionReading, catalog: Any
+    request: Request,
+    reading: form.Reading,
+    result: tuple[Resolved, Comparison] | None,
+    opts: OptionReading,
+    catalog: Catalog,
 ) -> dict[str, Any]:
     context = results_context(reading, result)
     scenario_items = [
