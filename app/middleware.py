@@ -15,11 +15,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.settings import settings
 
 # No inline script, no eval, nothing from another origin. SVG charts are inline markup, not
-# images, so img-src needs only 'self' and data: (favicons).
+# images, so img-src needs only 'self' and data: (favicons). frame-src: the page previews its
+# own /embed in an iframe, and frames nothing else.
 _CSP_BASE = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'"
+    "form-action 'self'; frame-src 'self'; child-src 'self'"
 )
 _PERMISSIONS = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -35,7 +36,12 @@ EMBED_PATHS = ("/embed",)
 
 def frame_ancestors(path: str) -> str:
     if path.startswith(EMBED_PATHS):
-        return settings.frame_ancestors
+        allowed = settings.frame_ancestors
+        # The page previews /embed in an iframe of its own, so a restricted list keeps
+        # 'self'; '*' already covers it and 'none' turns embedding (and the preview) off.
+        if allowed not in ("*", "'none'") and "'self'" not in allowed.split():
+            allowed += " 'self'"
+        return allowed
     return "'none'"
 
 

@@ -123,4 +123,24 @@
       say("Copy the address bar: it holds the link.");
     }
   });
+
+  // "Copy snippet" under "Embed this scenario": the snippet is in a read-only textarea, so
+  // without the clipboard API the text is selected for the user to copy.
+  document.addEventListener("click", function (e) {
+    var button = e.target instanceof Element ? e.target.closest("[data-copy-snippet]") : null;
+    if (!button) return;
+    var area = document.getElementById(button.dataset.copySnippet);
+    var status = button.parentElement ? button.parentElement.querySelector(".copy-snippet-status") : null;
+    if (!(area instanceof HTMLTextAreaElement)) return;
+    function say(text) { if (status) status.textContent = text; }
+    area.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(area.value).then(
+        function () { say("Snippet copied."); },
+        function () { say("Copy failed; the snippet is selected."); }
+      );
+    } else {
+      say("The snippet is selected: copy it.");
+    }
+  });
 })();

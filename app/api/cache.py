@@ -40,6 +40,8 @@ class ResponseCache:
 
     def key(self, request: Request, catalog: Catalog) -> Hashable:
         return (
+            # The page's embed snippet holds an absolute URL: host, scheme and root path count.
+            str(request.base_url),
             request.url.path,
             request.url.query,
             tuple(request.headers.get(h, "") for h in _VARY),

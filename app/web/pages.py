@@ -27,7 +27,7 @@ from app.domain.formatting import count, percent, usd, usd_fine
 from app.domain.scenario import DEFAULT_FINETUNED_MODEL, DEFAULT_PROMPTED_MODEL
 from app.pricing import Catalog
 from app.settings import ROOT
-from app.web import form, view
+from app.web import form, snippet, view
 from app.web.presets import PRESETS
 
 router = APIRouter(include_in_schema=False)
@@ -197,6 +197,10 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
         context.update(
             presets=PRESETS,
             counter=counter_view(catalog, model=model or DEFAULT_PROMPTED_MODEL, target="static"),
+        )
+    if context["comparison"] is not None:
+        context["embed_share"] = snippet.embed_share(
+            request, context["query"], context["comparison"].title
         )
     template = "_partials/_results.html" if fragment else "index.html"
     response = templates.TemplateResponse(
