@@ -16,9 +16,10 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.api import cache
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError, errors_from_pydantic
 from app.domain import charts
@@ -138,8 +139,11 @@ def embed_context(
 
 
 @router.get("/embed", response_class=HTMLResponse)
-def read_embed(request: Request, catalog: CatalogDep) -> HTMLResponse:
+async def read_embed(request: Request, catalog: CatalogDep) -> Response:
     """A compact view of a scenario for an iframe; an htmx request gets only its results."""
+    key = cache.responses.key(request, catalog)
+    if (hit := cache.responses.get(key)) is not None:
+        return hit  # a wiki page with an embed is opened by many readers: same URL
     opts, scenario_items = read_options(request.query_params.multi_items())
     reading, result = form.read(scenario_items, lambda scenario: run_compare(scenario, catalog))
     context = embed_context(request, reading, result, opts, catalog)
@@ -150,4 +154,4 @@ def read_embed(request: Request, catalog: CatalogDep) -> HTMLResponse:
     status = 422 if reading.errors or opts.errors else 200
     response = templates.TemplateResponse(request, template, context, status_code=status)
     response.headers["Vary"] = "HX-Request"
-    return response
+    return cache.responses.put(key, response)
