@@ -222,7 +222,8 @@ def recommend(
 
     crossing = _crossing_month(volumes, V)
     approach: Approach
-    if crossing is not None and (not cheaper or q1 < (V or 0)):
+    if crossing is not None:
+        # COST_MODEL.md's rule: below the break-even volume now, above it within the horizon.
         approach = "prompt_then_fine_tune"
         assert V is not None
         headline = (
@@ -231,7 +232,8 @@ def recommend(
         )
         add(
             "volume_grows_past_break_even",
-            headline,
+            f"At {s.workload.monthly_growth:.0%} growth a month, volume passes the break-even "
+            f"volume in month {crossing} of {H}.",
             "workload.queries_per_month",
             "workload.monthly_growth",
         )
