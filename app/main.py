@@ -22,9 +22,9 @@ from app.web import router as web_router
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Load (and validate) the pricing catalog before serving: a malformed file stops start-up.
     get_catalog()
-    # Load tiktoken's encodings from the local cache now; a missing one is logged and its
-    # counts fall back to estimates (never a download at run time).
-    for problem in encodings.warm():
+    # tiktoken's encodings must be in the local, verified cache; a missing one is logged and
+    # its counts fall back to estimates (never a download at run time).
+    for problem in encodings.check():
         logging.getLogger("app").warning(problem)
     yield
 

@@ -274,3 +274,13 @@ def test_cli_rejects_an_unknown_encoding(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_info:
         encodings.main(["prepare", "--cache-dir", str(tmp_path), "p50k_base"])
     assert exit_info.value.code == 2
+
+
+def test_start_up_check_names_a_missing_encoding_without_loading_anything(tmp_path: Path) -> None:
+    problems = encodings.check(tmp_path)
+    assert len(problems) == len(encodings.ENCODINGS)
+    assert all("make setup" in p for p in problems)
+
+
+def test_start_up_check_passes_on_the_prepared_cache() -> None:
+    assert encodings.check() == []
