@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.web import pages
+from app.web import analysis, pages
 
 router = APIRouter()
 router.include_router(pages.router)
+router.include_router(analysis.router)
