@@ -399,7 +399,7 @@ def tornado_chart(
     shown = list(bars[:top])
     if not shown:
         return None
-    frame = frame or Frame(height=8 + ROW * len(shown) + 36, left=210, right=56, top=8, bottom=36)
+    frame = frame or Frame(height=8 + ROW * len(shown) + 36, left=240, right=48, top=8, bottom=36)
     values = [0.0, base_savings] + [s for b in shown for s in (b.savings_low, b.savings_high)]
     lo, hi = min(values), max(values)
     if hi - lo <= 1e-9 * max(abs(lo), abs(hi), 1.0):

@@ -18,6 +18,7 @@ the recommendation of app/domain/recommend.py and the API contract stay as they 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SEED = 1  # fixed, so a link always shows the same figures; the panel states it
 TORNADO_BARS = 10
+FLIP_LINES = 3  # reason lines from the tornado; the chart marks every flipping bar
 UNCERTAIN = (0.1, 0.9)  # a share of saving samples inside this band: the answer flips
 
 # The fields that get a low/high pair in the form, in form order (group by group).
@@ -162,6 +164,10 @@ def read_ranges(raw: dict[str, list[str]], scenario: Scenario | None) -> RangeRe
                 _error(name, "the field has no value to use as the most likely", text)
             )
             continue
+        problem = _order_problem(mode, low, high)
+        if problem is not None:
+            out.errors.append(_error(name, problem, text))
+            continue
         composed = f"{low},{mode},{high}" + (f",{distribution}" if distribution else "")
         parsed = parse_range(name, composed)
         if not isinstance(parsed, Range):
@@ -173,6 +179,22 @@ def read_ranges(raw: dict[str, list[str]], scenario: Scenario | None) -> RangeRe
             continue
         out.ranges[name] = parsed
     return out
+
+
+def _order_problem(mode: str, low: str, high: str) -> str | None:
+    """low > high, or the field's value outside [low, high], in the page's words (the shared
+    parser would say 'need low <= mode <= high'); None when fine or not numbers at all."""
+    try:
+        lo, m, hi = float(low), float(mode), float(high)
+    except ValueError:
+        return None  # the shared parser names the malformed number
+    if not all(math.isfinite(v) for v in (lo, m, hi)):
+        return None
+    if lo > hi:
+        return f"low ({low.strip()}) is above high ({high.strip()})"
+    if not lo <= m <= hi:
+        return f"the field's value ({mode}) must lie between low and high"
+    return None
 
 
 def _known(name: str) -> bool:
@@ -321,7 +343,13 @@ def build_panel(scenario: Scenario, ranges: RangeReading, catalog: Catalog) -> P
         s for b in shown if b.flips and (s := flip_sentence(b, sens.base_savings, months))
     ]
     panel.tornado_desc = tornado_desc(sens, shown, tornado_flips)
-    panel.flips = list(tornado_flips)
+    panel.flips = tornado_flips[:FLIP_LINES]
+    if len(tornado_flips) > FLIP_LINES:
+        more = len(tornado_flips) - FLIP_LINES
+        panel.flips.append(
+            f"{more} more input{'s' if more > 1 else ''} flip{'' if more > 1 else 's'} "
+            "the answer within its bounds: see the bars marked “flips” below."
+        )
     panel.links["sensitivity"] = "/api/v1/sensitivity" + (f"?{qs}" if qs else "")
     panel.links["sensitivity_csv"] = f"/api/v1/sensitivity?{qs}{'&' if qs else ''}format=csv"
     panel.labels = {

@@ -199,9 +199,8 @@ def read_calculator(request: Request, catalog: CatalogDep) -> HTMLResponse:
             counter=counter_view(catalog, model=model or DEFAULT_PROMPTED_MODEL, target="static"),
         )
     template = "_partials/_results.html" if fragment else "index.html"
-    response = templates.TemplateResponse(
-        request, template, context, status_code=422 if reading.errors or _bad_ranges(context) else 200
-    )
+    status = 422 if reading.errors or _bad_ranges(context) else 200
+    response = templates.TemplateResponse(request, template, context, status_code=status)
     response.headers["Vary"] = "HX-Request"
     return response
 
