@@ -315,7 +315,7 @@ def test_histogram_bars_count_samples_with_a_zero_line() -> None:
     assert [(b.y, b.height) for b in chart.bars] == [(97, 83), (14, 166), (97, 83)]
     assert [b.sign for b in chart.bars] == ["loss", "mixed", "gain"]
     # A percentile without a value (None) is not drawn.
-    assert [(m.label, m.x) for m in chart.markers] == [("P50 $50", 339.7)]
+    assert [(m.label, m.x) for m in chart.markers] == [("P50 $50", 340)]  # 56 + 150 * 568 / 300
 
 
 def test_histogram_leaves_zero_off_an_axis_it_would_squash() -> None:
@@ -349,8 +349,6 @@ def test_every_tornado_span_runs_from_the_base_to_its_savings(
     for row in chart.rows:
         for span in row.spans:
             assert fr.x0 - 0.1 <= span.x and span.x + span.width <= fr.x1 + 0.2
-            assert (
-                chart.base_x in (span.x, round(span.x + span.width, 1))
-                or abs(chart.base_x - span.x) <= 0.1
-                or abs(chart.base_x - (span.x + span.width)) <= 0.1
-            )
+            # One edge sits on the base line (to display rounding).
+            edges = (span.x, span.x + span.width)
+            assert min(abs(chart.base_x - e) for e in edges) <= 0.11
