@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -17,6 +18,7 @@ from app.domain.uncertainty import Range, simulate
 from app.main import app
 from app.pricing import get_catalog
 from app.web import analysis
+from tests.web.conftest import ARTIFACTS, Watch
 from tests.web.test_pages import read_page, text_of
 
 HX = {"HX-Request": "true"}
@@ -318,3 +320,46 @@ def test_echoed_range_values_are_escaped(client: TestClient) -> None:
         assert "&lt;script&gt;alert(1)" in r.text
     page = read_page(client.get(f"/?{query}").text)
     assert page.by_id["r-workload-queries_per_month-low"]["value"] == evil  # kept as data
+
+
+# --- in a real browser ------------------------------------------------------------------
+
+CSP_LISTENER = (
+    "document.addEventListener('securitypolicyviolation', e =>"
+    " (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI));"
+)
+
+
+@pytest.mark.browser
+def test_a_link_with_ranges_shows_the_probability_and_tornado_and_follows_the_slider(
+    page: Any, base_url: str
+) -> None:
+    watch = Watch(page)
+    page.add_init_script(CSP_LISTENER)
+    page.goto(f"{base_url}/?{BASE}&{VOLUME_RANGE}")
+    assert page.locator("#chart-tornado").is_visible()
+    assert page.locator("#chart-histogram").is_visible()
+    before = page.locator("#probability").inner_text()
+    assert re.fullmatch(r"Fine-tuning pays back within 12 months in \d+% of cases\.", before)
+
+    # Moving the slider swaps the results, then the panel loads by itself for the new volume.
+    with page.expect_response(lambda r: "/analysis?" in r.url and r.status == 200):
+        page.locator("#f-workload-queries_per_month-slider").fill("5.5")  # about 320,000
+    page.wait_for_selector("#analysis:not(.loading) #probability")
+    assert page.locator("#probability").inner_text() != before
+    # The range went into the URL in the API's syntax, with the field's value as the mode.
+    query = dict(parse_qsl(urlsplit(page.url).query))
+    assert query["range.workload.queries_per_month"] == "50000,320000,800000"
+
+    # An invalid range is marked where it was typed; the rest keeps working.
+    with page.expect_response(lambda r: "/analysis?" in r.url and r.status == 422):
+        page.locator("#r-workload-queries_per_month-low").fill("900000")
+    page.wait_for_selector("#r-workload-queries_per_month-low[aria-invalid='true']")
+    assert "above high" in page.locator("#r-workload-queries_per_month-error").inner_text()
+    assert page.locator("#chart-tornado").is_visible()
+
+    assert page.evaluate("window.__csp || []") == []
+    assert [e for e in watch.errors if "422" not in e] == []
+    assert watch.foreign(base_url) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#analysis").screenshot(path=str(ARTIFACTS / "analysis-panel.png"))
