@@ -144,3 +144,67 @@
     }
   });
 })();
+
+// --- What moves the answer: range inputs (app/web/analysis.py) ---------------------------
+(function () {
+  "use strict";
+
+  // Each range has a low and a high box, both named range.<input>. Join them with the field's
+  // own value (the most likely) into range.<input>=low,mode,high, the GET syntax of
+  // /api/v1/uncertainty, so the URL works on the API too. Listening on <body> runs this
+  // before the document-level handler above, which drops empty values. An incomplete pair is
+  // sent as it is, and the server says what is missing.
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form || form.id !== "scenario") return;
+    var data = e.detail.formData;
+    form.querySelectorAll("fieldset[data-range-for]").forEach(function (box) {
+      var name = "range." + box.dataset.rangeFor;
+      var low = box.querySelector('[data-range-end="low"]');
+      var high = box.querySelector('[data-range-end="high"]');
+      if (!low || !high) return;
+      data.delete(name);
+      var lo = low.value.trim();
+      var hi = high.value.trim();
+      if (lo === "" && hi === "") return;
+      var field = form.elements.namedItem(box.dataset.rangeFor);
+      var mode = field && field.value !== undefined ? (field.value.trim() || field.dataset.default || "") : "";
+      if (lo === "" || hi === "" || mode === "") {
+        data.append(name, lo);
+        data.append(name, hi);
+        return;
+      }
+      var parts = [lo, mode, hi];
+      if (box.dataset.distribution) parts.push(box.dataset.distribution);
+      data.append(name, parts.join(","));
+    });
+  });
+
+  // The panel lists the ranges it could not use; mark them in the form and clear the others.
+  // While the panel is still loading, the marks it gave last stay.
+  document.addEventListener("htmx:afterSettle", function () {
+    var panel = document.querySelector("#results #analysis:not(.loading)");
+    if (!panel) return;
+    var reasons = {};
+    panel.querySelectorAll(".range-errors [data-range-field]").forEach(function (li) {
+      reasons[li.dataset.rangeField] = li.dataset.reason;
+    });
+    document.querySelectorAll("#scenario [data-range-error-for]").forEach(function (p) {
+      var reason = reasons[p.dataset.rangeErrorFor];
+      p.hidden = !reason;
+      p.textContent = reason || "";
+      var box = p.closest("fieldset");
+      if (!box) return;
+      box.classList.toggle("invalid", !!reason);
+      box.querySelectorAll("input").forEach(function (input) {
+        if (reason) {
+          input.setAttribute("aria-invalid", "true");
+          input.setAttribute("aria-describedby", p.id);
+        } else {
+          input.removeAttribute("aria-invalid");
+          input.removeAttribute("aria-describedby");
+        }
+      });
+    });
+  });
+})();

@@ -264,23 +264,11 @@ def read_uncertainty(
     ranges: dict[str, Range] = {}
     errors: list[FieldError] = []
     for name, text in extra.items():
-        parts = text.split(",")
-        distribution = parts.pop().strip() if len(parts) == 4 else "pert"
-        numbers = _numbers(",".join(parts), 3)
-        if numbers is None or distribution not in ("pert", "triangular"):
-            errors.append(
-                _shape_error(RANGE_PREFIX + name, text, "low,mode,high[,pert|triangular]")
-            )
-            continue
-        try:
-            ranges[name] = Range(
-                low=numbers[0], mode=numbers[1], high=numbers[2], distribution=distribution
-            )
-        except ValidationError as exc:
-            for err in errors_from_pydantic(exc.errors()):
-                errors.append(
-                    err.model_copy(update={"field": RANGE_PREFIX + name, "input": text[:200]})
-                )
+        parsed = parse_range(name, text)
+        if isinstance(parsed, Range):
+            ranges[name] = parsed
+        else:
+            errors.extend(parsed)
     if errors:
         raise InvalidInput(errors, title="Invalid ranges")
     return _run_uncertainty(
@@ -296,6 +284,25 @@ def read_uncertainty(
 
 
 # --- query-string helpers ---------------------------------------------------------------
+
+
+def parse_range(name: str, text: str) -> Range | list[FieldError]:
+    """`low,mode,high[,pert|triangular]` for input `name`, or the errors naming `range.<name>`.
+
+    The one parser of the GET syntax: the calculator page (app/web/analysis.py) uses it too.
+    """
+    parts = text.split(",")
+    distribution = parts.pop().strip() if len(parts) == 4 else "pert"
+    numbers = _numbers(",".join(parts), 3)
+    if numbers is None or distribution not in ("pert", "triangular"):
+        return [_shape_error(RANGE_PREFIX + name, text, "low,mode,high[,pert|triangular]")]
+    try:
+        return Range(low=numbers[0], mode=numbers[1], high=numbers[2], distribution=distribution)
+    except ValidationError as exc:
+        return [
+            err.model_copy(update={"field": RANGE_PREFIX + name, "input": text[:200]})
+            for err in errors_from_pydantic(exc.errors())
+        ]
 
 
 def _split(

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from app.domain.comparison import Comparison, Curves
+from app.domain.sensitivity import TornadoBar
+from app.domain.uncertainty import HistogramBin
 
 # Parts of the per-query cost, in the order they are stacked and listed.
 PARTS: tuple[tuple[str, str], ...] = (
@@ -98,7 +100,7 @@ class Line:
 
 @dataclass(frozen=True)
 class Marker:
-    kind: Literal["break_even", "current", "payback"]
+    kind: Literal["break_even", "current", "payback", "percentile"]
     x: float
     label: str
     anchor: Literal["start", "end"]  # which side of the line the label sits on
@@ -341,3 +343,203 @@ def breakdown_chart(comparison: Comparison, frame: Frame | None = None) -> BarCh
             )
         )
     return BarChart(frame=frame, bars=bars, x_ticks=[Tick(sx(t), short_usd(t)) for t in ticks])
+
+
+# --- what moves the answer: the tornado and the savings histogram -----------------------
+
+
+def input_value(value: float, unit: str) -> str:
+    """An input's value for a chart label, in the input's own unit."""
+    if unit.startswith("fraction"):
+        return f"{value * 100:.3g}%"
+    if unit.startswith("USD"):
+        return short_usd(value)
+    if unit in ("tokens", "examples", "queries/month", "tokens/s", "replicas"):
+        return short_count(value)
+    return f"{value:.3g}"
+
+
+@dataclass(frozen=True)
+class TornadoSpan:
+    """One side of a tornado bar: from the base savings to the savings at one end."""
+
+    end: Literal["low", "high"]
+    x: float
+    width: float
+    savings: float
+    value: float  # the input's value at this end
+    value_label: str
+    flips: bool  # saving vs losing differs from the base here
+
+
+@dataclass(frozen=True)
+class TornadoRow:
+    input: str
+    label: str
+    range_label: str  # "25k to 100k": the input's low and high values
+    y: float
+    height: float
+    spans: tuple[TornadoSpan, TornadoSpan]
+    flips: bool
+
+
+@dataclass(frozen=True)
+class TornadoChart:
+    frame: Frame
+    rows: list[TornadoRow]
+    x_ticks: list[Tick]
+    base_x: float
+    base_label: str
+    zero_x: float
+
+
+ROW = 34.0  # px per tornado row
+
+
+def tornado_chart(
+    base_savings: float, bars: Sequence[TornadoBar], top: int = 10, frame: Frame | None = None
+) -> TornadoChart | None:
+    """The first `top` bars (already ranked) around the base savings; None without bars.
+
+    The axis always contains 0 and the base, so the zero line (where fine-tuning stops
+    saving money) is on the chart and a bar that crosses it visibly flips the answer.
+    """
+    shown = list(bars[:top])
+    if not shown:
+        return None
+    frame = frame or Frame(height=8 + ROW * len(shown) + 36, left=240, right=48, top=8, bottom=36)
+    values = [0.0, base_savings] + [s for b in shown for s in (b.savings_low, b.savings_high)]
+    lo, hi = min(values), max(values)
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi), 1.0):
+        lo, hi = lo - 1.0, hi + 1.0  # every bar has no width: any visible axis will do
+    step = nice_step(hi - lo, 5)
+    t_lo, t_hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
+    ticks = nice_ticks(t_lo, t_hi, 5)
+    sx = Scale(ticks[0], ticks[-1], frame.x0, frame.x1)
+    base_x = sx(base_savings)
+    base_positive = base_savings > 0
+    rows = []
+    for i, bar in enumerate(shown):
+        spans = []
+        for end, savings, value in (
+            ("low", bar.savings_low, bar.low_value),
+            ("high", bar.savings_high, bar.high_value),
+        ):
+            x = sx(savings)
+            spans.append(
+                TornadoSpan(
+                    end=end,  # type: ignore[arg-type]
+                    x=min(x, base_x),
+                    width=round(abs(x - base_x), 1),
+                    savings=savings,
+                    value=value,
+                    value_label=input_value(value, bar.unit),
+                    flips=(savings > 0) != base_positive,
+                )
+            )
+        rows.append(
+            TornadoRow(
+                input=bar.input,
+                label=bar.label,
+                range_label=f"{spans[0].value_label} to {spans[1].value_label}",
+                y=round(frame.y1 + i * ROW + ROW * 0.2, 1),
+                height=round(ROW * 0.6, 1),
+                spans=(spans[0], spans[1]),
+                flips=bar.flips,
+            )
+        )
+    return TornadoChart(
+        frame=frame,
+        rows=rows,
+        x_ticks=[Tick(sx(t), short_usd(t)) for t in ticks],
+        base_x=base_x,
+        base_label=f"as given: {short_usd(base_savings)}",
+        zero_x=sx(0.0),
+    )
+
+
+@dataclass(frozen=True)
+class HistogramBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    low: float
+    high: float
+    count: int
+    sign: Literal["loss", "gain", "mixed"]  # the bin's savings: all <= 0, all > 0, or both
+
+
+@dataclass(frozen=True)
+class HistogramChart:
+    frame: Frame
+    bars: list[HistogramBar]
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    zero_x: float | None  # None when 0 is far outside the samples (the axis would squash them)
+    markers: list[Marker]
+
+
+def histogram_chart(
+    bins: Sequence[HistogramBin],
+    percentiles: Sequence[tuple[str, float | None]] = (),
+    frame: Frame | None = None,
+) -> HistogramChart | None:
+    """Counts of samples per savings bin, with a zero line and percentile markers."""
+    if not bins:
+        return None
+    frame = frame or Frame(height=220, left=56, right=16, top=14, bottom=40)
+    lo, hi = bins[0].low, bins[-1].high
+    span = hi - lo
+    if span <= 1e-9 * max(abs(lo), abs(hi), 1.0):
+        pad = max(abs(lo) * 0.05, 1.0)  # one bin of equal samples: give it some width
+        lo, hi, span = lo - pad, hi + pad, 2 * pad
+    # Zero joins the axis when it is near the samples; far away it would squash them.
+    if lo > 0 and lo <= span:
+        lo = 0.0
+    elif hi < 0 and -hi <= span:
+        hi = 0.0
+    step = nice_step(hi - lo, 6)
+    ticks = nice_ticks(math.floor(lo / step) * step, math.ceil(hi / step) * step, 6)
+    sx = Scale(ticks[0], ticks[-1], frame.x0, frame.x1)
+    most = max(b.count for b in bins)
+    y_ticks = [t for t in nice_ticks(0, max(most, 1), 4) if float(t).is_integer()]
+    sy = Scale(0, y_ticks[-1], frame.y0, frame.y1)
+    bars = []
+    for b in bins:
+        if len(bins) == 1 and b.high - b.low <= 1e-9 * max(abs(b.low), 1.0):
+            x0, x1 = sx(b.low) - 2, sx(b.low) + 2  # a point mass: a thin visible bar
+        else:
+            x0, x1 = sx(b.low), sx(b.high)
+        y = sy(b.count)
+        sign: Literal["loss", "gain", "mixed"] = (
+            "gain" if b.low > 0 else "loss" if b.high <= 0 else "mixed"
+        )
+        bars.append(
+            HistogramBar(
+                x=x0,
+                y=y,
+                width=round(x1 - x0, 1),
+                height=round(frame.y0 - y, 1),
+                low=b.low,
+                high=b.high,
+                count=b.count,
+                sign=sign,
+            )
+        )
+    markers = []
+    for label, value in percentiles:
+        if value is not None:
+            x = sx(value)
+            markers.append(
+                Marker("percentile", x, f"{label} {short_usd(value)}", _anchor(x, frame))
+            )
+    zero_x = sx(0.0) if ticks[0] <= 0 <= ticks[-1] else None
+    return HistogramChart(
+        frame=frame,
+        bars=bars,
+        x_ticks=[Tick(sx(t), short_usd(t)) for t in ticks],
+        y_ticks=[Tick(sy(t), f"{t:g}") for t in y_ticks],
+        zero_x=zero_x,
+        markers=markers,
+    )

@@ -1,11 +1,12 @@
-"""HTML pages. Thin like app/api: parse the query, call the domain, render a template."""
+"""The page, its fragments and the embed: HTML views over the one comparison."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.web import embed, pages
+from app.web import analysis, embed, pages
 
 router = APIRouter()
 router.include_router(pages.router)
 router.include_router(embed.router)
+router.include_router(analysis.router)

@@ -27,7 +27,7 @@ from app.domain.formatting import count, percent, usd, usd_fine
 from app.domain.scenario import DEFAULT_FINETUNED_MODEL, DEFAULT_PROMPTED_MODEL
 from app.pricing import Catalog
 from app.settings import ROOT
-from app.web import form, snippet, view
+from app.web import analysis, form, snippet, view
 from app.web.presets import PRESETS
 
 router = APIRouter(include_in_schema=False)
@@ -184,14 +184,18 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
     key = cache.responses.key(request, catalog)
     if (hit := cache.responses.get(key)) is not None:
         return hit
-    reading, result = form.read(
-        request.query_params.multi_items(), lambda scenario: run_compare(scenario, catalog)
-    )
+    items = request.query_params.multi_items()
+    # `range.<input>` parameters belong to the analysis panel (app/web/analysis.py).
+    scenario_items, raw_ranges = analysis.split(items)
+    reading, result = form.read(scenario_items, lambda scenario: run_compare(scenario, catalog))
     context = results_context(reading, result)
     fragment = (
         "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
     )
+    # The fragment only links the panel (loaded lazily); the full page renders it in place.
+    context["analysis_url"] = analysis.analysis_url(items)
     if not fragment:
+        context.update(analysis.panel_context(reading, result is not None, raw_ranges, catalog))
         context.update(field_views(reading, catalog))
         model = reading.scenario.prompted.model if reading.scenario else None
         context.update(
@@ -203,8 +207,12 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
             request, context["query"], context["comparison"].title
         )
     template = "_partials/_results.html" if fragment else "index.html"
-    response = templates.TemplateResponse(
-        request, template, context, status_code=422 if reading.errors else 200
-    )
+    status = 422 if reading.errors or _bad_ranges(context) else 200
+    response = templates.TemplateResponse(request, template, context, status_code=status)
     response.headers["Vary"] = "HX-Request"
     return cache.responses.put(key, response)
+
+
+def _bad_ranges(context: dict[str, Any]) -> bool:
+    reading = context.get("range_reading")
+    return bool(reading and reading.errors)

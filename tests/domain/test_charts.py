@@ -14,6 +14,8 @@ from app.domain.charts import Frame, Scale
 from app.domain.comparison import Curves, MonthPoint, VolumePoint
 from app.domain.engine import compare_resolved, curves, resolve
 from app.domain.scenario import Scenario
+from app.domain.sensitivity import TornadoBar
+from app.domain.uncertainty import HistogramBin
 from app.pricing import get_catalog
 
 FRAME = Frame(
@@ -205,3 +207,148 @@ def test_log_scale_preserves_order(a: float, b: float) -> None:
     s = Scale(1, 1e12, 0, 1000, log=True)
     if a < b:
         assert s(a) <= s(b)
+
+
+# --- the tornado and the savings histogram ----------------------------------------------
+
+TORNADO_FRAME = Frame(width=640, height=112, left=240, right=48, top=8, bottom=36)
+
+
+def _bar(
+    name: str, low: float, high: float, s_low: float, s_high: float, flips: bool
+) -> TornadoBar:
+    return TornadoBar(
+        input=name,
+        label=name.title(),
+        unit="queries/month",
+        base_value=(low + high) / 2,
+        low_value=low,
+        high_value=high,
+        savings_low=s_low,
+        savings_high=s_high,
+        savings_swing=abs(s_high - s_low),
+        break_even_low=None,
+        break_even_high=None,
+        payback_low=None,
+        payback_high=None,
+        flips=flips,
+    )
+
+
+def test_tornado_bars_grow_from_the_base_savings_and_mark_the_flipping_end() -> None:
+    bars = [
+        _bar("a", 25_000, 100_000, -1000, 3000, flips=True),
+        _bar("b", 10, 40, 500, 1500, flips=False),
+    ]
+    chart = charts.tornado_chart(1000, bars, frame=TORNADO_FRAME)
+    assert chart is not None
+    # Axis -$1k..$3k (step $1k) over x 240..592: 0.088 px per dollar.
+    assert [t.label for t in chart.x_ticks] == ["-$1k", "$0", "$1k", "$2k", "$3k"]
+    assert chart.base_x == 416  # 240 + 2000 * 0.088
+    assert chart.zero_x == 328
+    a, b = chart.rows
+    assert (a.y, a.height, b.y) == (14.8, 20.4, 48.8)  # 8 + 34 * i + 34 * 0.2
+    low, high = a.spans
+    assert (low.x, low.width, low.flips) == (240, 176, True)  # -$1,000 is a loss: flips
+    assert (high.x, high.width, high.flips) == (416, 176, False)
+    assert a.range_label == "25k to 100k"
+    assert [(s.x, s.width) for s in b.spans] == [(372, 44), (416, 44)]
+    assert not any(s.flips for s in b.spans)
+
+
+def test_tornado_shows_the_top_bars_only_and_nothing_without_bars() -> None:
+    bars = [_bar(f"x{i}", 1, 2, -i, i, flips=i > 0) for i in range(12)]
+    chart = charts.tornado_chart(0, bars, top=10)
+    assert chart is not None
+    assert [r.input for r in chart.rows] == [f"x{i}" for i in range(10)]
+    assert chart.frame.height == 8 + 34 * 10 + 36
+    assert charts.tornado_chart(0, []) is None
+
+
+def test_tornado_keeps_zero_on_the_axis_when_every_bar_saves_money() -> None:
+    chart = charts.tornado_chart(50_000, [_bar("a", 1, 2, 40_000, 60_000, False)])
+    assert chart is not None
+    assert chart.x_ticks[0].label == "$0"
+    assert chart.zero_x == chart.frame.x0
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "label"),
+    [
+        (0.05, "fraction/month", "5%"),
+        (0.6, "fraction", "60%"),
+        (1500, "USD", "$1.5k"),
+        (25_000, "queries/month", "25k"),
+        (1.5, "ratio", "1.5"),
+    ],
+)
+def test_tornado_values_are_labelled_in_the_inputs_unit(
+    value: float, unit: str, label: str
+) -> None:
+    assert charts.input_value(value, unit) == label
+
+
+HIST_FRAME = Frame(width=640, height=220, left=56, right=16, top=14, bottom=40)
+
+
+def test_histogram_bars_count_samples_with_a_zero_line() -> None:
+    bins = [
+        HistogramBin(low=-100, high=0, count=5),
+        HistogramBin(low=0, high=100, count=10),
+        HistogramBin(low=100, high=200, count=5),
+    ]
+    chart = charts.histogram_chart(bins, [("P50", 50.0), ("P90", None)], frame=HIST_FRAME)
+    assert chart is not None
+    # x: -$100..$200 over 56..624 (568 px); y: 0..10 samples over 180..14 (166 px).
+    assert [t.label for t in chart.x_ticks] == [
+        "-$100",
+        "-$50",
+        "$0",
+        "$50",
+        "$100",
+        "$150",
+        "$200",
+    ]
+    assert [t.label for t in chart.y_ticks] == ["0", "5", "10"]
+    assert chart.zero_x == 245.3
+    assert [(b.x, b.width) for b in chart.bars] == [(56, 189.3), (245.3, 189.4), (434.7, 189.3)]
+    assert [(b.y, b.height) for b in chart.bars] == [(97, 83), (14, 166), (97, 83)]
+    assert [b.sign for b in chart.bars] == ["loss", "mixed", "gain"]
+    # A percentile without a value (None) is not drawn.
+    assert [(m.label, m.x) for m in chart.markers] == [("P50 $50", 340)]  # 56 + 150 * 568 / 300
+
+
+def test_histogram_leaves_zero_off_an_axis_it_would_squash() -> None:
+    far = [HistogramBin(low=1000, high=1100, count=5), HistogramBin(low=1100, high=1200, count=5)]
+    chart = charts.histogram_chart(far)
+    assert chart is not None and chart.zero_x is None
+    near = [HistogramBin(low=100, high=200, count=5), HistogramBin(low=200, high=300, count=5)]
+    chart = charts.histogram_chart(near)
+    assert chart is not None and chart.zero_x == chart.frame.x0
+
+
+def test_histogram_of_equal_samples_draws_one_visible_bar() -> None:
+    chart = charts.histogram_chart([HistogramBin(low=500, high=500, count=10_000)])
+    assert chart is not None
+    (bar,) = chart.bars
+    assert bar.width == 4 and bar.height == chart.frame.y0 - chart.frame.y1
+    assert charts.histogram_chart([]) is None
+
+
+@given(
+    st.floats(-1e7, 1e7),
+    st.lists(st.tuples(st.floats(-1e7, 1e7), st.floats(-1e7, 1e7)), min_size=1, max_size=12),
+)
+def test_every_tornado_span_runs_from_the_base_to_its_savings(
+    base: float, savings: list[tuple[float, float]]
+) -> None:
+    bars = [_bar(f"x{i}", 1, 2, lo, hi, False) for i, (lo, hi) in enumerate(savings)]
+    chart = charts.tornado_chart(base, bars, top=12)
+    assert chart is not None
+    fr = chart.frame
+    for row in chart.rows:
+        for span in row.spans:
+            assert fr.x0 - 0.1 <= span.x and span.x + span.width <= fr.x1 + 0.2
+            # One edge sits on the base line (to display rounding).
+            edges = (span.x, span.x + span.width)
+            assert min(abs(chart.base_x - e) for e in edges) <= 0.11
