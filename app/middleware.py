@@ -73,7 +73,13 @@ def _error(status: int, title: str, field: str, reason: str, value: object = Non
             "status": status,
             "title": title,
             "errors": [
-                {"field": field, "reason": reason, "type": "too_large", "input": value, "suggestions": []}
+                {
+                    "field": field,
+                    "reason": reason,
+                    "type": "too_large",
+                    "input": value,
+                    "suggestions": [],
+                }
             ],
         }
     ).encode()

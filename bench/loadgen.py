@@ -97,7 +97,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     start = time.perf_counter()
     deadline = start + args.seconds
     await asyncio.gather(
-        *(worker(args.host, args.port, make, deadline, budget, out) for _ in range(args.connections))
+        *(
+            worker(args.host, args.port, make, deadline, budget, out)
+            for _ in range(args.connections)
+        )
     )
     duration = time.perf_counter() - start
     latencies = sorted(out.pop("latencies"))  # type: ignore[call-overload]

@@ -77,9 +77,7 @@ FRAGMENT_MISS = "results fragment, a new URL each request"
 ROUTES: dict[str, Route] = {
     BARE: Route("/bare", server="bare"),
     "GET /api/v1/compare": Route(f"/api/v1/compare?{QUERY}"),
-    "GET /api/v1/compare, a new URL each request": Route(
-        f"/api/v1/compare?{QUERY}", vary="title"
-    ),
+    "GET /api/v1/compare, a new URL each request": Route(f"/api/v1/compare?{QUERY}", vary="title"),
     FRAGMENT: Route(f"/?{QUERY}", headers=(("HX-Request", "true"),)),
     FRAGMENT_MISS: Route(f"/?{QUERY}", headers=(("HX-Request", "true"),), vary="title"),
     "GET /embed": Route(f"/embed?{QUERY}"),

@@ -63,7 +63,12 @@ def explicit(**parts: Any) -> Scenario:
             "monthly_fixed_cost": 0,
             "evaluation_cost": 0,
             "cost_per_example": 0,
-            "training": {"examples": 1000, "tokens_per_example": 1000, "epochs": 1, "price_per_mtok": 10.0},
+            "training": {
+                "examples": 1000,
+                "tokens_per_example": 1000,
+                "epochs": 1,
+                "price_per_mtok": 10.0,
+            },
         },
     }
     for section, values in parts.items():

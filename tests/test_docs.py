@@ -21,6 +21,7 @@ def test_domain_does_not_import_the_web_framework() -> None:
         str(path.relative_to(root))
         for package in ("domain", "pricing")
         for path in (root / package).rglob("*.py")
-        if "fastapi" in path.read_text(encoding="utf-8") or "starlette" in path.read_text(encoding="utf-8")
+        if "fastapi" in path.read_text(encoding="utf-8")
+        or "starlette" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []

@@ -57,7 +57,9 @@ def test_security_headers_on_every_route(client: TestClient, path: str) -> None:
 
 
 def test_get_api_is_readable_cross_origin(client: TestClient) -> None:
-    r = client.get("/api/v1/compare?field=savings_over_horizon", headers={"Origin": "https://sheet.example"})
+    r = client.get(
+        "/api/v1/compare?field=savings_over_horizon", headers={"Origin": "https://sheet.example"}
+    )
     assert r.headers["access-control-allow-origin"] == "*"
     pre = client.options(
         "/api/v1/compare",
@@ -85,7 +87,9 @@ def test_streamed_oversized_body_is_413(client: TestClient) -> None:
         for _ in range(40):
             yield b"x" * 10_000
 
-    r = client.post("/api/v1/compare", content=chunks(), headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/v1/compare", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert r.status_code == 413
 
 
@@ -96,7 +100,9 @@ def test_long_query_string_is_414(client: TestClient) -> None:
 
 
 def test_body_that_is_not_utf8_is_422(client: TestClient) -> None:
-    r = client.post("/api/v1/compare", content=b"\xff\xfe\x00", headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/v1/compare", content=b"\xff\xfe\x00", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "body"
 

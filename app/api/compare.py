@@ -28,7 +28,9 @@ FieldParam = Annotated[
 ]
 RESERVED_COMPARE = ("format", "field")
 RESERVED_CURVES = ("format", "points", "volume_min", "volume_max")
-ERRORS: dict[int | str, dict[str, object]] = {422: {"model": ErrorBody, "description": "Invalid input"}}
+ERRORS: dict[int | str, dict[str, object]] = {
+    422: {"model": ErrorBody, "description": "Invalid input"}
+}
 # JSON by default; CSV with format=csv; one value as text with field=...
 RESPONSES = {**ERRORS, **formats.CSV_OR_TEXT_OK}
 CURVE_RESPONSES = {**ERRORS, **formats.CSV_OK}
@@ -75,7 +77,10 @@ async def read_comparison(
 
 
 @router.get(
-    "/compare/curves", response_model=Curves, responses=CURVE_RESPONSES, openapi_extra=SCENARIO_QUERY
+    "/compare/curves",
+    response_model=Curves,
+    responses=CURVE_RESPONSES,
+    openapi_extra=SCENARIO_QUERY,
 )
 async def read_curves(
     request: Request,

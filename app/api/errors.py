@@ -1,8 +1,8 @@
 """One JSON error shape for every error the API returns (docs/api.md, pinned by tests).
 
-    {"status": 422, "title": "Invalid scenario",
-     "errors": [{"field": "workload.monthly_growth", "reason": "...", "type": "...",
-                 "input": 1.4, "suggestions": []}]}
+{"status": 422, "title": "Invalid scenario",
+ "errors": [{"field": "workload.monthly_growth", "reason": "...", "type": "...",
+             "input": 1.4, "suggestions": []}]}
 """
 
 from __future__ import annotations
@@ -115,7 +115,11 @@ def install(app: FastAPI) -> None:
             return error_response(
                 422,
                 "Invalid input",
-                [FieldError(field="body", reason="not valid JSON (UTF-8 expected)", type="json_invalid")],
+                [
+                    FieldError(
+                        field="body", reason="not valid JSON (UTF-8 expected)", type="json_invalid"
+                    )
+                ],
             )
         return JSONResponse(
             ErrorBody(status=exc.status_code, title=str(exc.detail)).model_dump(mode="json"),

@@ -82,10 +82,22 @@ def single_field(data: Mapping[str, Any], path: str) -> PlainTextResponse:
             node = node[int(part)]
         else:
             raise InvalidInput(
-                [FieldError(field="field", reason=f"'{path}' is not a field of the result", input=path[:200])]
+                [
+                    FieldError(
+                        field="field",
+                        reason=f"'{path}' is not a field of the result",
+                        input=path[:200],
+                    )
+                ]
             )
     if isinstance(node, Mapping | list):
         raise InvalidInput(
-            [FieldError(field="field", reason=f"'{path}' is a group, not a single value", input=path[:200])]
+            [
+                FieldError(
+                    field="field",
+                    reason=f"'{path}' is a group, not a single value",
+                    input=path[:200],
+                )
+            ]
         )
     return PlainTextResponse(cell(node))

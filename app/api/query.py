@@ -33,9 +33,19 @@ def nest(items: Iterable[tuple[str, str]], reserved: Iterable[str] = ()) -> dict
             continue
         count += 1
         if count > MAX_PARAMS:
-            raise InvalidInput([FieldError(field="query", reason=f"more than {MAX_PARAMS} parameters", type="too_many")])
+            raise InvalidInput(
+                [
+                    FieldError(
+                        field="query", reason=f"more than {MAX_PARAMS} parameters", type="too_many"
+                    )
+                ]
+            )
         if not _NAME.match(key) or len(key) > 100:
-            errors.append(FieldError(field=key[:100], reason="not a field name", type="extra_forbidden", input=None))
+            errors.append(
+                FieldError(
+                    field=key[:100], reason="not a field name", type="extra_forbidden", input=None
+                )
+            )
             continue
         if value == "":
             continue

@@ -108,7 +108,9 @@ class Comparison(BaseModel):
     prices_as_of: date | None = Field(
         description="Oldest as-of date of the catalog prices used; null when every price was given"
     )
-    prices_stale: bool = Field(description="True when prices_as_of is older than the stale threshold")
+    prices_stale: bool = Field(
+        description="True when prices_as_of is older than the stale threshold"
+    )
 
 
 class VolumePoint(BaseModel):

@@ -69,7 +69,8 @@ class SelfHostedCost:
     def replicas(self, queries: float) -> int:
         peak_qps = queries / SECONDS_PER_MONTH * self.peak_to_average
         return max(
-            self.min_replicas, math.ceil(peak_qps * self.seconds_per_query / self.target_utilization)
+            self.min_replicas,
+            math.ceil(peak_qps * self.seconds_per_query / self.target_utilization),
         )
 
     @property
@@ -119,7 +120,9 @@ class ArmCosts:
         )
 
     def retrain_total(self, horizon: int) -> float:
-        return 0.0 if self.retrain_every == 0 else (horizon // self.retrain_every) * self.retrain_cost
+        return (
+            0.0 if self.retrain_every == 0 else (horizon // self.retrain_every) * self.retrain_cost
+        )
 
     def steady_total(self, volume: float, horizon: int) -> float:
         """total_cost with a constant monthly volume (growth 0): the volume curve's basis."""
@@ -217,7 +220,9 @@ def _token_prices(
                 continue
             value = getattr(entry.prices, key)
             if value is not None:
-                prices[key] = PriceUsed(value=value, source=catalog.price_source(entry.id, f"prices.{key}"))
+                prices[key] = PriceUsed(
+                    value=value, source=catalog.price_source(entry.id, f"prices.{key}")
+                )
     if "cache_write" not in prices and "input" in prices:
         # Providers that do not bill cache writes charge a miss as ordinary input.
         prices["cache_write"] = PriceUsed(value=prices["input"].value, source="input price")
@@ -269,7 +274,10 @@ def _token_prices(
 
 
 def _effective_hit_rate(
-    arm: Arm, name: ArmName, entry: ModelEntry | None, prices: dict[str, PriceUsed],
+    arm: Arm,
+    name: ArmName,
+    entry: ModelEntry | None,
+    prices: dict[str, PriceUsed],
     warnings: list[Warning],
 ) -> float:
     h = arm.cache_hit_rate
@@ -316,7 +324,11 @@ def _training_cost(arm: FinetunedArm, entry: ModelEntry | None) -> tuple[float, 
             hourly = arm.self_hosted.gpu_hourly_price
         if hourly is None:
             raise ScenarioError(
-                [FieldIssue("finetuned.training.gpu_hourly_price", "required when gpu_hours is given")]
+                [
+                    FieldIssue(
+                        "finetuned.training.gpu_hourly_price", "required when gpu_hours is given"
+                    )
+                ]
             )
         return t.gpu_hours * hourly, from_catalog
     epochs = auto_epochs(t.examples) if t.epochs == "auto" else t.epochs
@@ -447,7 +459,12 @@ def arm_timeline(costs: ArmCosts, volumes: Sequence[float]) -> list[MonthCost]:
     cumulative = costs.one_time
     for month, q in enumerate(volumes, start=1):
         hosting, replicas = costs.hosting(q)
-        cost = q * costs.variable_cost_per_query + costs.monthly_fixed + hosting + costs.retrain_in(month)
+        cost = (
+            q * costs.variable_cost_per_query
+            + costs.monthly_fixed
+            + hosting
+            + costs.retrain_in(month)
+        )
         cumulative += cost
         rows.append(
             MonthCost.model_construct(

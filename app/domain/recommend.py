@@ -239,9 +239,7 @@ def recommend(
         )
     elif too_few:
         approach = "prompt_then_fine_tune" if cheaper else "prompt_engineering"
-        headline = (
-            f"Keep prompting and collect at least {count(f.min_examples)} good examples before fine-tuning."
-        )
+        headline = f"Keep prompting and collect at least {count(f.min_examples)} good examples before fine-tuning."
     elif not cheaper:
         approach = "prompt_engineering"
         headline = (
@@ -251,11 +249,11 @@ def recommend(
         )
     elif volatile:
         approach = "prompt_then_fine_tune"
-        headline = (
-            f"Keep prompting until requirements settle, then fine-tune: it would save {usd(savings)} over {H} months."
-        )
+        headline = f"Keep prompting until requirements settle, then fine-tune: it would save {usd(savings)} over {H} months."
     else:
-        approach = "fine_tune_plus_prompt" if s.finetuned.static_prompt_tokens > 0 else "fine_tuning"
+        approach = (
+            "fine_tune_plus_prompt" if s.finetuned.static_prompt_tokens > 0 else "fine_tuning"
+        )
         when = (
             f"pays back in month {break_even.payback_month}"
             if break_even.payback_month

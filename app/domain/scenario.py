@@ -94,7 +94,8 @@ class Arm(_Input):
     batch_share: Rate = Field(default=0.0, description="Share of requests sent through a batch API")
     error_rate: Rate = Field(default=0.0, description="Share of answers that are wrong")
     cost_per_error: Money = Field(
-        default=0.0, description="Expected USD cost of one wrong answer (review, escalation, refund)"
+        default=0.0,
+        description="Expected USD cost of one wrong answer (review, escalation, refund)",
     )
     setup_cost: Money = Field(default=0.0, description="One-time USD cost in month 0")
     monthly_fixed_cost: Money = Field(
@@ -151,7 +152,9 @@ class Training(_Input):
 
 class SelfHosted(_Input):
     gpu_hourly_price: float = Field(gt=0, le=1e4, description="USD per GPU-hour")
-    gpus_per_replica: int = Field(default=1, ge=1, le=1024, description="GPUs in one serving replica")
+    gpus_per_replica: int = Field(
+        default=1, ge=1, le=1024, description="GPUs in one serving replica"
+    )
     # At least 1 token/s: slower is no serving system, and the replica count would overflow.
     prefill_tokens_per_s: float = Field(
         ge=1, le=1e9, description="Input tokens per second one replica processes (aggregate)"
@@ -159,7 +162,9 @@ class SelfHosted(_Input):
     decode_tokens_per_s: float = Field(
         ge=1, le=1e9, description="Output tokens per second one replica generates (aggregate)"
     )
-    min_replicas: int = Field(default=1, ge=0, le=100_000, description="Replicas kept running at any volume")
+    min_replicas: int = Field(
+        default=1, ge=0, le=100_000, description="Replicas kept running at any volume"
+    )
     target_utilization: float = Field(
         default=0.7, ge=0.01, le=1, description="Share of a replica's capacity planned for at peak"
     )

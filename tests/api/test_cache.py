@@ -29,7 +29,9 @@ def test_repeated_url_is_answered_from_memory_with_the_same_bytes(
     assert second.headers["content-security-policy"]  # the middleware still runs
 
 
-def test_fragment_and_page_are_cached_apart(client: TestClient, cached: cache.ResponseCache) -> None:
+def test_fragment_and_page_are_cached_apart(
+    client: TestClient, cached: cache.ResponseCache
+) -> None:
     page = client.get("/?workload.queries_per_month=5000")
     fragment = client.get("/?workload.queries_per_month=5000", headers={"HX-Request": "true"})
     assert len(cached) == 2
@@ -44,7 +46,9 @@ def test_errors_are_not_kept(client: TestClient, cached: cache.ResponseCache) ->
     assert len(cached) == 0
 
 
-def test_least_recently_used_answer_goes_first(client: TestClient, cached: cache.ResponseCache) -> None:
+def test_least_recently_used_answer_goes_first(
+    client: TestClient, cached: cache.ResponseCache
+) -> None:
     for volume in range(1000, 1006):
         client.get(f"/api/v1/compare?workload.queries_per_month={volume}")
     assert len(cached) == 4

@@ -114,7 +114,11 @@ def test_curves_reject_inverted_range(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("query", "field", "reason"),
     [
-        ("workload.queries_per_month=-1", "workload.queries_per_month", "greater than or equal to 0"),
+        (
+            "workload.queries_per_month=-1",
+            "workload.queries_per_month",
+            "greater than or equal to 0",
+        ),
         ("prompted.cache_hit_rate=1.4", "prompted.cache_hit_rate", "less than or equal to 1"),
         ("workload.queries_per_month=NaN", "workload.queries_per_month", "finite number"),
         ("workload.queries_per_month=inf", "workload.queries_per_month", "finite number"),
@@ -169,9 +173,7 @@ def test_unknown_model_suggests_close_ids(client: TestClient) -> None:
     ],
 )
 def test_malformed_json_bodies_are_422(client: TestClient, body: str) -> None:
-    r = client.post(
-        "/api/v1/compare", content=body, headers={"content-type": "application/json"}
-    )
+    r = client.post("/api/v1/compare", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert r.json()["errors"], r.text
 

@@ -68,8 +68,14 @@ def test_cache_hits_cost_less_than_misses(test_catalog: Catalog) -> None:
 
 
 def test_cache_write_price_charged_on_misses(test_catalog: Catalog) -> None:
-    s = explicit(prompted={"model": "claude-like", "prices": {}, "static_prompt_tokens": 2000,
-                           "cache_hit_rate": 0.9})
+    s = explicit(
+        prompted={
+            "model": "claude-like",
+            "prices": {},
+            "static_prompt_tokens": 2000,
+            "cache_hit_rate": 0.9,
+        }
+    )
     r = run(s, test_catalog)
     # 2000 * (0.9 * 0.3 + 0.1 * 3.75) + 100 * 3 + 100 * 15
     expected = (2000 * (0.9 * 0.3 + 0.1 * 3.75) + 300 + 1500) / 1e6
@@ -78,8 +84,9 @@ def test_cache_write_price_charged_on_misses(test_catalog: Catalog) -> None:
 
 
 def test_prefix_below_minimum_gets_no_cache_discount(test_catalog: Catalog) -> None:
-    s = explicit(prompted={"model": "big", "prices": {}, "static_prompt_tokens": 1000,
-                           "cache_hit_rate": 0.8})
+    s = explicit(
+        prompted={"model": "big", "prices": {}, "static_prompt_tokens": 1000, "cache_hit_rate": 0.8}
+    )
     r = run(s, test_catalog)
     # big needs 1024 tokens to cache: h is treated as 0.
     assert r.prompted.variable_cost_per_query == pytest.approx((1000 * 2 + 100 * 2 + 100 * 8) / 1e6)
@@ -87,7 +94,12 @@ def test_prefix_below_minimum_gets_no_cache_discount(test_catalog: Catalog) -> N
 
 
 def test_batch_share_takes_the_discount_on_that_share(test_catalog: Catalog) -> None:
-    s = explicit(prompted={"batch_share": 0.4, "prices": {"input": 2.0, "output": 8.0, "batch_discount": 0.5}})
+    s = explicit(
+        prompted={
+            "batch_share": 0.4,
+            "prices": {"input": 2.0, "output": 8.0, "batch_discount": 0.5},
+        }
+    )
     r = run(s, test_catalog)
     assert r.prompted.variable_cost_per_query == pytest.approx(0.003 * (1 - 0.4 * 0.5))
 
@@ -99,8 +111,14 @@ def test_batch_share_without_model_needs_a_discount(test_catalog: Catalog) -> No
 
 
 def test_long_context_tier_bills_whole_request_at_tier_price(test_catalog: Catalog) -> None:
-    s = explicit(prompted={"model": "big", "prices": {}, "static_prompt_tokens": 90_000,
-                           "dynamic_input_tokens": 20_000})
+    s = explicit(
+        prompted={
+            "model": "big",
+            "prices": {},
+            "static_prompt_tokens": 90_000,
+            "dynamic_input_tokens": 20_000,
+        }
+    )
     r = run(s, test_catalog)
     # 110,000 > 100,000: input 4, output 12 for the whole request
     assert r.prompted.variable_cost_per_query == pytest.approx((110_000 * 4 + 100 * 12) / 1e6)
@@ -109,15 +127,23 @@ def test_long_context_tier_bills_whole_request_at_tier_price(test_catalog: Catal
 
 
 def test_explicit_price_beats_long_context_tier(test_catalog: Catalog) -> None:
-    s = explicit(prompted={"model": "big", "prices": {"input": 1.0}, "static_prompt_tokens": 90_000,
-                           "dynamic_input_tokens": 20_000})
+    s = explicit(
+        prompted={
+            "model": "big",
+            "prices": {"input": 1.0},
+            "static_prompt_tokens": 90_000,
+            "dynamic_input_tokens": 20_000,
+        }
+    )
     r = run(s, test_catalog)
     assert r.prompted.variable_cost_per_query == pytest.approx((110_000 * 1 + 100 * 12) / 1e6)
 
 
 def test_error_cost_adds_expected_cost_per_query(test_catalog: Catalog) -> None:
-    s = explicit(prompted={"error_rate": 0.02, "cost_per_error": 5.0},
-                 finetuned={"error_rate": 0.01, "cost_per_error": 5.0})
+    s = explicit(
+        prompted={"error_rate": 0.02, "cost_per_error": 5.0},
+        finetuned={"error_rate": 0.01, "cost_per_error": 5.0},
+    )
     r = run(s, test_catalog)
     assert r.prompted.variable_cost_per_query == pytest.approx(0.003 + 0.1)
     assert r.finetuned.variable_cost_per_query == pytest.approx(0.0006 + 0.05)
@@ -125,16 +151,32 @@ def test_error_cost_adds_expected_cost_per_query(test_catalog: Catalog) -> None:
 
 
 def test_batch_discount_does_not_touch_error_cost(test_catalog: Catalog) -> None:
-    s = explicit(prompted={"error_rate": 0.1, "cost_per_error": 1.0, "batch_share": 1.0,
-                           "prices": {"input": 2.0, "output": 8.0, "batch_discount": 0.5}})
+    s = explicit(
+        prompted={
+            "error_rate": 0.1,
+            "cost_per_error": 1.0,
+            "batch_share": 1.0,
+            "prices": {"input": 2.0, "output": 8.0, "batch_discount": 0.5},
+        }
+    )
     r = run(s, test_catalog)
     assert r.prompted.variable_cost_per_query == pytest.approx(0.003 * 0.5 + 0.1)
 
 
 def test_one_time_investment_adds_data_training_evaluation_setup(test_catalog: Catalog) -> None:
-    s = explicit(finetuned={"cost_per_example": 3.0, "evaluation_cost": 500, "setup_cost": 7000,
-                            "training": {"examples": 2000, "tokens_per_example": 500, "epochs": 3,
-                                         "price_per_mtok": 8.0}})
+    s = explicit(
+        finetuned={
+            "cost_per_example": 3.0,
+            "evaluation_cost": 500,
+            "setup_cost": 7000,
+            "training": {
+                "examples": 2000,
+                "tokens_per_example": 500,
+                "epochs": 3,
+                "price_per_mtok": 8.0,
+            },
+        }
+    )
     r = run(s, test_catalog)
     data, training = 2000 * 3.0, 2000 * 500 * 3 / 1e6 * 8.0
     assert r.finetuned.one_time_cost == pytest.approx(data + training + 500 + 7000)
@@ -146,12 +188,19 @@ def test_training_by_gpu_hours(test_catalog: Catalog) -> None:
 
 
 def test_training_billed_by_the_hour_in_catalog_needs_hours(test_catalog: Catalog) -> None:
-    s = explicit(finetuned={"model": "ft:hourly", "prices": {}, "training": {"price_per_mtok": None}})
+    s = explicit(
+        finetuned={"model": "ft:hourly", "prices": {}, "training": {"price_per_mtok": None}}
+    )
     with pytest.raises(ScenarioError) as exc:
         run(s, test_catalog)
     assert exc.value.issues[0].field == "finetuned.training.gpu_hours"
-    s = explicit(finetuned={"model": "ft:hourly", "prices": {},
-                            "training": {"price_per_mtok": None, "gpu_hours": 3}})
+    s = explicit(
+        finetuned={
+            "model": "ft:hourly",
+            "prices": {},
+            "training": {"price_per_mtok": None, "gpu_hours": 3},
+        }
+    )
     assert run(s, test_catalog).finetuned.one_time_cost == pytest.approx(300.0)
 
 
@@ -167,8 +216,12 @@ def test_auto_epochs_follow_openai_default_rule() -> None:
 def test_retraining_every_r_months(test_catalog: Catalog) -> None:
     s = explicit(
         workload={"horizon_months": 7},
-        finetuned={"retrain_every_months": 3, "new_examples_per_retrain": 100,
-                   "cost_per_example": 2.0, "evaluation_cost": 50},
+        finetuned={
+            "retrain_every_months": 3,
+            "new_examples_per_retrain": 100,
+            "cost_per_example": 2.0,
+            "evaluation_cost": 50,
+        },
     )
     r = run(s, test_catalog)
     retrain = 10 + 50 + 100 * 2.0  # training + evaluation + new examples
@@ -187,8 +240,14 @@ def test_hourly_hosting_fee_is_730_hours_a_month(test_catalog: Catalog) -> None:
 
 
 def self_hosted(**extra):  # type: ignore[no-untyped-def]
-    sh = {"gpu_hourly_price": 2.0, "gpus_per_replica": 1, "prefill_tokens_per_s": 10_000,
-          "decode_tokens_per_s": 1_000, "min_replicas": 1, "target_utilization": 0.5}
+    sh = {
+        "gpu_hourly_price": 2.0,
+        "gpus_per_replica": 1,
+        "prefill_tokens_per_s": 10_000,
+        "decode_tokens_per_s": 1_000,
+        "min_replicas": 1,
+        "target_utilization": 0.5,
+    }
     sh.update(extra)
     return explicit(
         workload={"queries_per_month": 10_000_000, "peak_to_average": 2.0},
@@ -221,7 +280,9 @@ def test_self_hosted_break_even_solved_over_steps(test_catalog: Catalog) -> None
     s = self_hosted()
     resolved = resolve(s, test_catalog)
     h = 12
-    assert resolved.finetuned.steady_total(v, h) == pytest.approx(resolved.prompted.steady_total(v, h))
+    assert resolved.finetuned.steady_total(v, h) == pytest.approx(
+        resolved.prompted.steady_total(v, h)
+    )
 
 
 def test_self_hosted_break_even_in_a_later_step(test_catalog: Catalog) -> None:
@@ -253,8 +314,7 @@ def test_self_hosted_never_breaks_even_when_replica_costs_more_than_it_saves(
 
 
 def test_break_even_zero_when_fine_tuning_no_dearer_at_zero_volume(test_catalog: Catalog) -> None:
-    s = explicit(prompted={"monthly_fixed_cost": 100},
-                 finetuned={"training": {"examples": 0}})
+    s = explicit(prompted={"monthly_fixed_cost": 100}, finetuned={"training": {"examples": 0}})
     r = run(s, test_catalog)
     assert r.break_even.monthly_volume == 0.0
     assert r.break_even.payback_month == 0
@@ -344,9 +404,15 @@ def test_shutdown_inside_horizon_warns_and_names_arm(test_catalog: Catalog) -> N
 
 
 def test_retraining_after_fine_tuning_closes_warns(test_catalog: Catalog) -> None:
-    s = explicit(finetuned={"model": "ft:small", "prices": {}, "retrain_every_months": 3,
-                            "training": {"price_per_mtok": None}},
-                 workload={"start_date": "2026-12-01"})
+    s = explicit(
+        finetuned={
+            "model": "ft:small",
+            "prices": {},
+            "retrain_every_months": 3,
+            "training": {"price_per_mtok": None},
+        },
+        workload={"start_date": "2026-12-01"},
+    )
     r = run(s, test_catalog)
     assert any(w.code == "retraining_after_close" for w in r.warnings)
 

@@ -150,11 +150,20 @@ def test_savings_are_the_difference_of_totals(s: Scenario) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(price, price)
-def test_explicit_prices_override_the_catalog(test_catalog: Catalog, p_in: float, p_out: float) -> None:
+def test_explicit_prices_override_the_catalog(
+    test_catalog: Catalog, p_in: float, p_out: float
+) -> None:
     s = Scenario.model_validate(
-        {"prompted": {"model": "small", "prices": {"input": p_in, "output": p_out},
-                      "static_prompt_tokens": 0, "dynamic_input_tokens": 1000, "output_tokens": 1000},
-         "finetuned": {"model": "ft:small"}}
+        {
+            "prompted": {
+                "model": "small",
+                "prices": {"input": p_in, "output": p_out},
+                "static_prompt_tokens": 0,
+                "dynamic_input_tokens": 1000,
+                "output_tokens": 1000,
+            },
+            "finetuned": {"model": "ft:small"},
+        }
     )
     costs = resolve(s, test_catalog).prompted
     assert costs.variable_cost_per_query == pytest.approx((1000 * p_in + 1000 * p_out) / 1e6)
@@ -168,11 +177,22 @@ def test_zero_horizon_is_rejected() -> None:
 
 def test_zero_volume_costs_only_fixed_and_one_time() -> None:
     s = Scenario.model_validate(
-        {"workload": {"queries_per_month": 0, "horizon_months": 6},
-         "prompted": {"prices": {"input": 1, "output": 1}, "setup_cost": 10, "monthly_fixed_cost": 5},
-         "finetuned": {"prices": {"input": 1, "output": 1}, "setup_cost": 0, "monthly_fixed_cost": 0,
-                       "evaluation_cost": 0, "cost_per_example": 0,
-                       "training": {"examples": 0}}}
+        {
+            "workload": {"queries_per_month": 0, "horizon_months": 6},
+            "prompted": {
+                "prices": {"input": 1, "output": 1},
+                "setup_cost": 10,
+                "monthly_fixed_cost": 5,
+            },
+            "finetuned": {
+                "prices": {"input": 1, "output": 1},
+                "setup_cost": 0,
+                "monthly_fixed_cost": 0,
+                "evaluation_cost": 0,
+                "cost_per_example": 0,
+                "training": {"examples": 0},
+            },
+        }
     )
     r = compare(s, Catalog(), today=TODAY)
     assert r.prompted.total_cost == 10 + 6 * 5
