@@ -106,6 +106,25 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
+  // "Show live preview" of the embed: the frame gets its address only once asked for, and
+  // then follows the scenario after every swap of the results.
+  var previewShown = false;
+  function showPreview() {
+    document.querySelectorAll("iframe.embed-preview[data-src]").forEach(function (frame) {
+      if (frame.getAttribute("src") !== frame.dataset.src) frame.setAttribute("src", frame.dataset.src);
+      frame.hidden = false;
+    });
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target instanceof Element ? e.target.closest("[data-show-preview]") : null;
+    if (!button) return;
+    previewShown = true;
+    showPreview();
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (previewShown) showPreview();
+  });
+
   // "Copy link": the address bar is the scenario. Without JavaScript the link just opens it.
   document.addEventListener("click", function (e) {
     var a = e.target instanceof Element ? e.target.closest("a[data-copy]") : null;

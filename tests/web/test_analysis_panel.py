@@ -80,7 +80,7 @@ def test_results_fragment_only_links_the_panel_loaded_lazily_and_synced(
     loader = re.search(r'<section id="analysis"[^>]*>', r.text)
     assert loader, "no panel placeholder"
     tag = html.unescape(loader.group(0))
-    assert 'hx-trigger="load"' in tag and 'hx-swap="outerHTML"' in tag
+    assert 'hx-trigger="revealed"' in tag and 'hx-swap="outerHTML"' in tag
     # A newer form request aborts a panel request in flight: both sync on the form.
     assert 'hx-sync="#scenario:replace"' in tag
     url = re.search(r'hx-get="([^"]+)"', tag)
@@ -93,7 +93,7 @@ def test_full_page_renders_the_panel_in_place_for_no_javascript(client: TestClie
     r = client.get(f"/?{BASE}&{VOLUME_RANGE}")
     assert r.status_code == 200
     assert 'id="chart-tornado"' in r.text and 'id="probability"' in r.text
-    assert 'hx-trigger="load"' not in r.text
+    assert 'hx-trigger="revealed"' not in r.text
 
 
 # --- the panel shows the domain's results -----------------------------------------------

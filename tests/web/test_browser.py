@@ -144,3 +144,21 @@ def test_screenshots_in_light_and_dark_mode(browser: Any, base_url: str) -> None
         assert path.stat().st_size > 10_000
         assert watch.errors == []
         context.close()
+
+
+def test_a_slider_move_is_one_request(page: Any, base_url: str) -> None:
+    """Issue 5: each slider move is one request returning one fragment. The embed preview and
+    the analysis panel, both below the fold, must not add requests of their own."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(base_url + "/")
+    page.wait_for_load_state("networkidle")
+    watch = Watch(page)
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.locator("#f-workload-queries_per_month-slider").fill("5.5")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    # The browser may refetch the favicon when the address changes; static files aside, the
+    # move costs one request.
+    app_requests = [u for u in watch.requests if u.startswith(base_url) and "/static/" not in u]
+    assert len(app_requests) == 1, app_requests
+    assert app_requests[0].startswith(base_url + "/?")

@@ -498,8 +498,10 @@ def test_page_offers_the_snippet_and_a_preview_of_the_current_scenario(client: T
         assert (frame["width"], frame["height"], frame["loading"]) == ("600", "400", "lazy")
         assert frame["title"] == "Tune or Prompt: fine-tune or keep prompting?"
         preview = next(a for a in doc.tags("iframe") if "embed-preview" in str(a.get("class")))
-        assert preview["src"] == url.removeprefix("http://testserver")
-        assert preview["loading"] == "lazy" and preview["title"]
+        # The preview loads only when asked for (one request per slider move otherwise).
+        assert "src" not in preview and "hidden" in preview
+        assert preview["data-src"] == url.removeprefix("http://testserver")
+        assert preview["title"]
     # What the snippet frames answers, and shows the same figures.
     framed = parse(client.get(url).text)
     assert framed.words("fig-recoup") == "4,167"
@@ -526,4 +528,4 @@ def test_snippet_url_carries_the_root_path_behind_a_proxy() -> None:
     frame = parse(doc.text["embed-snippet"]).elements[0][1]
     assert str(frame["src"]).startswith("http://testserver/tools/tune/embed?")
     preview = next(a for a in doc.tags("iframe") if "embed-preview" in str(a.get("class")))
-    assert str(preview["src"]).startswith("/tools/tune/embed?")
+    assert str(preview["data-src"]).startswith("/tools/tune/embed?")

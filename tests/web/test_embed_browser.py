@@ -212,6 +212,10 @@ def test_the_calculator_previews_its_embed_and_the_snippet_follows_the_inputs(
 ) -> None:
     watch = Watch(page)
     page.goto(f"{base_url}/?{SCENARIO}")
+    # No request for the preview until it is asked for.
+    assert not any("/embed?" in u for u in watch.requests)
+    assert page.locator("iframe.embed-preview").get_attribute("src") is None
+    page.get_by_role("button", name="Show live preview").click()
     preview = page.frame_locator("iframe.embed-preview")
     page.locator("iframe.embed-preview").scroll_into_view_if_needed()
     preview.locator("#verdict").wait_for()
