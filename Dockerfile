@@ -25,9 +25,9 @@ RUN python -m venv /opt/venv
 # pip-installed: it finds static/, templates/ and pricing_data/ beside its package
 # (app/settings.py ROOT), so it runs from its source tree in /srv/app.
 WORKDIR /srv/app
-COPY pyproject.toml ./
+COPY pyproject.toml constraints.txt ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && pip install --no-cache-dir -c constraints.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 # The source tree less what .dockerignore leaves out (tests, bench, docs, local state, .env).

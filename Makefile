@@ -11,10 +11,11 @@ export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
 .PHONY: run test lint fmt bench soak setup browser wrk clean
 
 # Reinstall only when the project's dependencies change.
-$(INSTALLED): pyproject.toml
+# constraints.txt pins the exact versions the suite was run with.
+$(INSTALLED): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $@
 
 # tiktoken's encodings, fetched once and checked against tiktoken's own SHA-256.
