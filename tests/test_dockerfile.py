@@ -95,6 +95,20 @@ def test_dependencies_come_from_pyproject_without_test_extras() -> None:
     assert "['project']['dependencies']" in runs
     assert "optional-dependencies" not in runs and "[test]" not in runs
     assert "-e " not in runs and "--editable" not in runs
+    # The same exact versions the suite ran with.
+    assert "-c constraints.txt" in runs
+
+
+def test_constraints_pin_every_runtime_dependency() -> None:
+    pins = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line
+    }
+    data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    for spec in data["project"]["dependencies"] + data["project"]["optional-dependencies"]["test"]:
+        name = Requirement(spec).name.lower().replace("_", "-")
+        assert name in pins, name
 
 
 def test_dockerfile_passes_hadolint() -> None:
