@@ -106,6 +106,34 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
+  // Self-hosted pickers: copy a catalog GPU offer or throughput preset into the scenario's
+  // fields, then let the ordinary input path recompute. The pickers themselves are not sent.
+  var PICKS = {
+    gpu: { price: "finetuned.self_hosted.gpu_hourly_price" },
+    throughput: {
+      gpus: "finetuned.self_hosted.gpus_per_replica",
+      prefill: "finetuned.self_hosted.prefill_tokens_per_s",
+      decode: "finetuned.self_hosted.decode_tokens_per_s"
+    }
+  };
+  document.addEventListener("change", function (e) {
+    var select = e.target;
+    if (!(select instanceof HTMLSelectElement) || !select.dataset.pick) return;
+    var option = select.selectedOptions[0];
+    var fields = PICKS[select.dataset.pick];
+    var form = document.getElementById("scenario");
+    if (!option || !option.value || !fields || !form) return;
+    var last = null;
+    Object.keys(fields).forEach(function (key) {
+      var field = form.elements.namedItem(fields[key]);
+      if (field instanceof HTMLInputElement && option.dataset[key] !== undefined) {
+        field.value = option.dataset[key];
+        last = field;
+      }
+    });
+    if (last) last.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
   // "Show live preview" of the embed: the frame gets its address only once asked for, and
   // then follows the scenario after every swap of the results.
   var previewShown = false;

@@ -99,7 +99,35 @@ def field_views(reading: form.Reading, catalog: Catalog) -> dict[str, Any]:
         for f in (*main, *advanced)
         if f.value != "" and f.value != f.default
     }
-    return {"groups": groups, "given": given}
+    return {"groups": groups, "given": given, "self_hosted_catalog": _self_hosted_catalog(catalog)}
+
+
+def _self_hosted_catalog(catalog: Catalog) -> dict[str, Any]:
+    """The catalog's GPU offers and throughput presets, for the self-hosted pickers (app.js
+    copies a choice into the fields; the fields, not the pickers, are the scenario)."""
+    offers = sorted(catalog.gpus.values(), key=lambda g: (g.gpu, g.hourly_price))
+    return {
+        "gpus": [
+            {
+                "id": g.id,
+                "label": f"{g.gpu}: {g.provider}, {g.offering}: ${g.hourly_price:g}/GPU-hour (as of {g.as_of})",
+                "price": g.hourly_price,
+                "source": str(g.source),
+            }
+            for g in offers
+        ],
+        "presets": [
+            {
+                "id": t.id,
+                "label": f"{t.name}: {t.prefill_tokens_per_s:,.0f} in / {t.decode_tokens_per_s:,.0f} out tokens/s",
+                "gpus": t.gpus_per_replica,
+                "prefill": t.prefill_tokens_per_s,
+                "decode": t.decode_tokens_per_s,
+                "source": str(t.source),
+            }
+            for t in catalog.throughput.values()
+        ],
+    }
 
 
 def _field_view(spec: form.Input, reading: form.Reading, catalog: Catalog) -> FieldView:

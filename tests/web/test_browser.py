@@ -162,3 +162,25 @@ def test_a_slider_move_is_one_request(page: Any, base_url: str) -> None:
     app_requests = [u for u in watch.requests if u.startswith(base_url) and "/static/" not in u]
     assert len(app_requests) == 1, app_requests
     assert app_requests[0].startswith(base_url + "/?")
+
+
+def test_catalog_pickers_fill_the_self_hosted_fields(page: Any, base_url: str) -> None:
+    watch = Watch(page)
+    page.goto(base_url + "/")
+    page.locator("#group-self_hosted > summary").click()
+    gpu = page.locator("#pick-gpu")
+    first_offer = gpu.locator("option").nth(1)
+    price = first_offer.get_attribute("data-price")
+    gpu.select_option(index=1)
+    assert page.locator("#f-finetuned-self_hosted-gpu_hourly_price").input_value() == price
+    preset = page.locator("#pick-throughput option").nth(1)
+    prefill = preset.get_attribute("data-prefill")
+    with page.expect_response(
+        lambda r: r.request.headers.get("hx-request") == "true" and "prefill_tokens_per_s" in r.url
+    ):
+        page.locator("#pick-throughput").select_option(index=1)
+    assert page.locator("#f-finetuned-self_hosted-prefill_tokens_per_s").input_value() == prefill
+    page.wait_for_function("() => location.search.includes('self_hosted.decode_tokens_per_s')")
+    # The pickers are not part of the scenario: only the numbers are in the address.
+    assert "pick" not in page.url
+    assert watch.errors == []
