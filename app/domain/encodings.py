@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import gzip
 import hashlib
 import os
@@ -287,12 +288,18 @@ def _load(name: str, cache_dir: str) -> tiktoken.Encoding:
         previous = os.environ.get(CACHE_ENV)
         os.environ[CACHE_ENV] = cache_dir
         try:
-            return tiktoken.get_encoding(name)
+            encoding = tiktoken.get_encoding(name)
         finally:
             if previous is None:
                 del os.environ[CACHE_ENV]
             else:
                 os.environ[CACHE_ENV] = previous
+    # The Rust core keeps its own copy of the merge table; tiktoken keeps the Python dict only
+    # to pickle the encoding, which we never do. Dropping it saves ~25 MB (o200k_base) of
+    # every worker that counts tokens.
+    encoding._mergeable_ranks = {}
+    gc.collect()
+    return encoding
 
 
 def check(cache_dir: Path | None = None) -> list[str]:
