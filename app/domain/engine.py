@@ -512,11 +512,11 @@ def _arm_result(costs: ArmCosts, monthly: list[MonthCost]) -> ArmResult:
 
 # Cumulative sums of the two arms are built in different orders; a tie in exact arithmetic
 # must not become a miss by one ulp.
-_TIE = 1e-12
+TIE = 1e-12
 
 
 def _at_most(a: float, b: float) -> bool:
-    return a <= b + _TIE * max(abs(a), abs(b), 1.0)
+    return a <= b + TIE * max(abs(a), abs(b), 1.0)
 
 
 def payback_month(prompted: list[MonthCost], finetuned: list[MonthCost]) -> int | None:
@@ -665,7 +665,9 @@ def compare_resolved(
                 ),
             )
         )
-    recommendation = recommend(resolved, volumes, break_even, savings, warnings, start)
+    recommendation = recommend(
+        resolved, volumes, break_even, savings, prompted.total_cost, warnings, start
+    )
     return Comparison(
         title=scenario.title,
         horizon_months=w.horizon_months,

@@ -16,7 +16,7 @@ from app.domain.formatting import count, usd
 from app.pricing.catalog import Catalog
 
 if TYPE_CHECKING:
-    from app.domain.engine import ArmCosts, Resolved
+    from app.domain.engine import Resolved
 
 LONG_PROMPT_TOKENS = 2000  # "a prompt of thousands of tokens"
 
@@ -108,6 +108,7 @@ def recommend(
     volumes: Sequence[float],
     break_even: BreakEven,
     savings: float,
+    prompted_total: float,
     warnings: Sequence[Warning],
     start: date,
 ) -> Recommendation:
@@ -122,7 +123,7 @@ def recommend(
         reasons.append(Reason(code=code, text=text, fields=list(fields)))
 
     cheaper = savings > 0
-    total_pr = max(abs(_total(pr, volumes)), 1e-12)
+    total_pr = max(abs(prompted_total), 1e-12)
     if cheaper:
         add(
             "fine_tuning_cheaper",
@@ -275,7 +276,3 @@ def recommend(
             "finetuned.monthly_fixed_cost",
         )
     return Recommendation(approach=approach, headline=headline, reasons=reasons)
-
-
-def _total(costs: ArmCosts, volumes: Sequence[float]) -> float:
-    return costs.one_time + sum(costs.month_cost(q, m) for m, q in enumerate(volumes, start=1))

@@ -24,10 +24,10 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.domain.engine import (
-    _TIE,
     HOURS_PER_MONTH,
     MTOK,
     SECONDS_PER_MONTH,
+    TIE,
     ArmCosts,
     FieldIssue,
     Resolved,
@@ -214,7 +214,7 @@ def _col(x: Value) -> Value:
 
 def _at_most(a: Value, b: Value) -> npt.NDArray[np.bool_]:
     # engine._at_most, elementwise.
-    return np.asarray(a <= b + _TIE * np.maximum(np.maximum(np.abs(a), np.abs(b)), 1.0))
+    return np.asarray(a <= b + TIE * np.maximum(np.maximum(np.abs(a), np.abs(b)), 1.0))
 
 
 def _auto_epochs(examples: Value) -> Value:

@@ -27,7 +27,7 @@ from app.domain.comparison import Comparison
 from app.domain.engine import Resolved
 from app.pricing import Catalog
 from app.web import form
-from app.web.pages import _field_view, results_context, templates
+from app.web.pages import field_view, results_context, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,9 +128,7 @@ def embed_context(
             else charts.volume_chart(curve, CHART_FRAME)
         )
     if opts.options.inputs:
-        context["inputs"] = [
-            _field_view(form.ALL_INPUTS[name], reading, catalog) for name in INPUTS
-        ]
+        context["inputs"] = [field_view(form.ALL_INPUTS[name], reading, catalog) for name in INPUTS]
         # Everything else in the query travels with each htmx request as hidden fields.
         context["hidden"] = [
             (k, v) for k, v in request.query_params.multi_items() if k not in INPUTS

@@ -90,7 +90,7 @@ def field_views(reading: form.Reading, catalog: Catalog) -> dict[str, Any]:
         views = ([], [])  # type: tuple[list[FieldView], list[FieldView]]
         for target, specs in zip(views, (group.inputs, group.advanced), strict=True):
             for spec in specs:
-                target.append(_field_view(spec, reading, catalog))
+                target.append(field_view(spec, reading, catalog))
         groups.append((group, views[0], views[1]))
     # Names the user set to something other than the default: their <details> open.
     given = {
@@ -130,7 +130,7 @@ def _self_hosted_catalog(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def _field_view(spec: form.Input, reading: form.Reading, catalog: Catalog) -> FieldView:
+def field_view(spec: form.Input, reading: form.Reading, catalog: Catalog) -> FieldView:
     name = spec.name
     lo, hi = form.limits(name)
     model_default = form.default_of(name)
