@@ -5,8 +5,9 @@ Numbers are unrounded USD; `None` (JSON null) appears exactly where COST_MODEL.m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -16,14 +17,19 @@ Approach = Literal[
 ArmName = Literal["prompted", "finetuned"]
 
 
-class MonthCost(BaseModel):
-    month: int = Field(description="0 is before launch: one-time costs land there")
+# Month rows and curve points are computed, never read from a request, and there are about
+# 170 of them in every answer: slotted dataclasses cost a tenth of a pydantic model each
+# (measured: 0.2 us against 1.9 us for model_construct). Pydantic still validates them inside
+# the models below, serialises them, and describes them in the OpenAPI schema.
+@dataclass(slots=True)
+class MonthCost:
+    month: Annotated[int, Field(description="0 is before launch: one-time costs land there")]
     queries: float
-    cost: float = Field(description="USD spent in this month")
-    cumulative: float = Field(description="USD spent from month 0 to this month")
-    replicas: int | None = Field(
-        default=None, description="Self-hosted GPU replicas running this month"
-    )
+    cost: Annotated[float, Field(description="USD spent in this month")]
+    cumulative: Annotated[float, Field(description="USD spent from month 0 to this month")]
+    replicas: Annotated[
+        int | None, Field(description="Self-hosted GPU replicas running this month")
+    ] = None
 
 
 class PriceUsed(BaseModel):
@@ -113,15 +119,19 @@ class Comparison(BaseModel):
     )
 
 
-class VolumePoint(BaseModel):
-    volume: float = Field(description="Constant monthly volume (queries/month)")
-    prompted: float = Field(description="Steady monthly cost (USD), one-time costs spread")
+@dataclass(slots=True)
+class VolumePoint:
+    volume: Annotated[float, Field(description="Constant monthly volume (queries/month)")]
+    prompted: Annotated[
+        float, Field(description="Steady monthly cost (USD), one-time costs spread")
+    ]
     finetuned: float
 
 
-class MonthPoint(BaseModel):
+@dataclass(slots=True)
+class MonthPoint:
     month: int
-    prompted: float = Field(description="Cumulative USD")
+    prompted: Annotated[float, Field(description="Cumulative USD")]
     finetuned: float
 
 

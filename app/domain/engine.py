@@ -449,13 +449,7 @@ def monthly_volumes(q1: float, growth: float, horizon: int) -> list[float]:
 
 
 def arm_timeline(costs: ArmCosts, volumes: Sequence[float]) -> list[MonthCost]:
-    # Rows and curve points are computed, not input: built with model_construct, which skips
-    # validation (a third of the engine's time when they were validated one by one).
-    rows = [
-        MonthCost.model_construct(
-            month=0, queries=0.0, cost=costs.one_time, cumulative=costs.one_time, replicas=None
-        )
-    ]
+    rows = [MonthCost(0, 0.0, costs.one_time, costs.one_time, None)]
     cumulative = costs.one_time
     for month, q in enumerate(volumes, start=1):
         hosting, replicas = costs.hosting(q)
@@ -466,11 +460,7 @@ def arm_timeline(costs: ArmCosts, volumes: Sequence[float]) -> list[MonthCost]:
             + costs.retrain_in(month)
         )
         cumulative += cost
-        rows.append(
-            MonthCost.model_construct(
-                month=month, queries=q, cost=cost, cumulative=cumulative, replicas=replicas
-            )
-        )
+        rows.append(MonthCost(month, q, cost, cumulative, replicas))
     return rows
 
 
@@ -700,15 +690,15 @@ def curves(
     """Both curves: steady monthly cost against volume, and cumulative cost by month."""
     horizon = resolved.scenario.workload.horizon_months
     volume = [
-        VolumePoint.model_construct(
-            volume=v,
-            prompted=resolved.prompted.steady_total(v, horizon) / horizon,
-            finetuned=resolved.finetuned.steady_total(v, horizon) / horizon,
+        VolumePoint(
+            v,
+            resolved.prompted.steady_total(v, horizon) / horizon,
+            resolved.finetuned.steady_total(v, horizon) / horizon,
         )
         for v in log_volumes(volume_min, volume_max, points)
     ]
     cumulative = [
-        MonthPoint.model_construct(month=p.month, prompted=p.cumulative, finetuned=f.cumulative)
+        MonthPoint(p.month, p.cumulative, f.cumulative)
         for p, f in zip(comparison.prompted.monthly, comparison.finetuned.monthly, strict=True)
     ]
     return Curves(
