@@ -23,6 +23,7 @@ from starlette.requests import Request
 from app.api.deps import run_compare
 from app.main import app
 from app.pricing import get_catalog
+from app.templating import templates
 from app.web import form, pages
 from app.web.presets import PRESETS
 
@@ -64,7 +65,7 @@ def main() -> None:
     def render() -> None:
         reading, result = form.read(items, lambda s: run_compare(s, catalog))  # type: ignore[arg-type]
         context = pages.results_context(reading, result)
-        pages.templates.get_template("_partials/_results.html").render(request=request, **context)
+        templates.get_template("_partials/_results.html").render(request=request, **context)
 
     bare_app = FastAPI()
 

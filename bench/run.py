@@ -133,13 +133,14 @@ def in_process_cases() -> dict[str, Callable[[], object]]:
     from app.domain.sensitivity import sensitivity
     from app.domain.tokens import count_text
     from app.domain.uncertainty import Range, simulate
+    from app.templating import templates
     from app.web import form, pages
 
     fragment_items = parse_qsl(QUERY, keep_blank_values=True)
     request = Request(
         {"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": []}
     )
-    template = pages.templates.get_template("_partials/_results.html")
+    template = templates.get_template("_partials/_results.html")
 
     def fragment() -> object:
         # The results fragment without HTTP: read the form, compute, chart geometry, render.

@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +21,7 @@ from app.api.errors import ErrorBody, FieldError, InvalidInput, errors_from_pyda
 from app.domain.tokens import ChatMessage, TokenCount, UnknownModel, count_messages, count_text
 from app.middleware import MAX_TOKENS_BODY_BYTES
 from app.pricing import Catalog
-from app.settings import ROOT
+from app.templating import templates
 
 MAX_MESSAGES = 10_000
 INLINE_COUNT_CHARS = 50_000  # counted on the event loop up to this size, else in the pool
@@ -36,8 +35,6 @@ TARGET_LABELS = {"static": "static prompt tokens", "dynamic": "dynamic input tok
 # htmx event sent (HX-Trigger) when a count is put into the scenario form, so the page can
 # recompute: hx-trigger="... , tokens-applied from:body".
 APPLIED_EVENT = "tokens-applied"
-
-templates = Jinja2Templates(directory=ROOT / "templates")
 
 
 # The 2 MiB body limit is enforced for this route by app.middleware (LARGE_BODY_PATHS).

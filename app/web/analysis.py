@@ -434,7 +434,7 @@ def read_analysis(request: Request, catalog: CatalogDep) -> Response:
     context = panel_context(reading, result is not None, raw_ranges, catalog)
     bad = bool(reading.errors or context["range_reading"].errors)
     # Imported here: app.web.pages imports this module for the page's context.
-    from app.web.pages import templates
+    from app.templating import templates
 
     response = templates.TemplateResponse(
         request, "_partials/_analysis.html", context, status_code=422 if bad else 200

@@ -26,8 +26,9 @@ from app.domain import charts
 from app.domain.comparison import Comparison
 from app.domain.engine import Resolved
 from app.pricing import Catalog
+from app.templating import templates
 from app.web import form
-from app.web.pages import field_view, results_context, templates
+from app.web.pages import field_view, results_context
 
 router = APIRouter(include_in_schema=False)
 

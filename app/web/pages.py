@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic_core import PydanticUndefined
 
 from app.api import cache
@@ -23,16 +22,13 @@ from app.api.tokens import counter_view
 from app.domain import charts
 from app.domain.comparison import Comparison, Curves
 from app.domain.engine import Resolved, curves
-from app.domain.formatting import count, percent, usd, usd_fine
 from app.domain.scenario import DEFAULT_FINETUNED_MODEL, DEFAULT_PROMPTED_MODEL
 from app.pricing import Catalog
-from app.settings import ROOT
+from app.templating import templates
 from app.web import analysis, form, snippet, view
 from app.web.presets import PRESETS
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=ROOT / "templates")
-templates.env.filters.update(usd=usd, usd_fine=usd_fine, count=count, percent=percent)
 
 # All script and style come from /static; app.middleware sends the CSP that enforces it.
 
@@ -191,6 +187,8 @@ def results_context(
         cumulative_chart=charts.cumulative_chart(curve),
         breakdown_chart=charts.breakdown_chart(comparison),
         breakdown=view.breakdown_rows(comparison),
+        volume_rows=view.volume_rows(curve),
+        cumulative_rows=view.cumulative_rows(curve),
         sentences={
             "payback": view.payback_sentence(comparison),
             "volume": view.volume_sentence(comparison),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.charts import PARTS
-from app.domain.comparison import ArmResult, Comparison
+from app.domain.comparison import ArmResult, Comparison, Curves
 from app.domain.formatting import count, percent, usd
 from app.pricing import Catalog
 from app.pricing.schema import ModelEntry
@@ -70,6 +70,22 @@ def breakdown_rows(c: Comparison) -> list[BreakdownRow]:
             part, label, getattr(c.prompted.per_query, part), getattr(c.finetuned.per_query, part)
         )
         for part, label in PARTS
+    ]
+
+
+# The charts' data tables, formatted here rather than by template filters: a 36-month table is
+# over a hundred cells, and each attribute lookup and filter call in a template costs more than
+# the formatting itself.
+def volume_rows(curves: Curves, every: int = 6) -> list[tuple[str, str, str]]:
+    """(queries/month, prompted USD, fine-tuned USD) for every `every`th point of the curve."""
+    return [(count(p.volume), usd(p.prompted), usd(p.finetuned)) for p in curves.volume[::every]]
+
+
+def cumulative_rows(curves: Curves) -> list[tuple[int, str, str, bool]]:
+    """(month, prompted USD, fine-tuned USD, is the payback month) for every month."""
+    payback = curves.payback_month
+    return [
+        (p.month, usd(p.prompted), usd(p.finetuned), p.month == payback) for p in curves.cumulative
     ]
 
 

@@ -13,6 +13,7 @@ from app.domain import charts
 from app.domain.charts import Frame, Scale
 from app.domain.comparison import Curves, MonthPoint, VolumePoint
 from app.domain.engine import compare_resolved, curves, resolve
+from app.domain.formatting import usd
 from app.domain.scenario import Scenario
 from app.domain.sensitivity import TornadoBar
 from app.domain.uncertainty import HistogramBin
@@ -120,6 +121,27 @@ def test_volume_chart_spans_the_plot_and_marks_break_even_and_current_volume() -
     assert [t.label for t in chart.y_ticks] == ["$10", "$100", "$1k", "$10k", "$100k"]
 
 
+def test_grid_is_one_path_with_a_line_at_every_tick() -> None:
+    c = make_curves([100, 1e4, 1e6], [10, 1000, 100_000], [500, 600, 20_000])
+    chart = charts.volume_chart(c, FRAME)
+    # Vertical lines run from the plot's bottom (260) to its top (14), horizontal ones across.
+    vertical = "".join(f"M{t.pos:g},260V14" for t in chart.x_ticks)
+    horizontal = "".join(f"M64,{t.pos:g}H624" for t in chart.y_ticks)
+    assert chart.grid == vertical + horizontal
+    assert chart.grid.count("M") == len(chart.x_ticks) + len(chart.y_ticks)
+
+
+@given(
+    st.lists(st.floats(min_value=-1e12, max_value=1e12), min_size=1, max_size=50),
+    st.booleans(),
+)
+def test_a_scaled_series_matches_the_scale_point_by_point(values: list[float], log: bool) -> None:
+    scale = Scale(1.0, 1e9, 64, 624, log=log) if log else Scale(-1e12, 1e12, 260, 14)
+    many = scale.many(values).tolist()
+    # numpy and round() may round a value lying on a half tenth differently: 0.1 px at most.
+    assert many == pytest.approx([scale(v) for v in values], abs=0.1 + 1e-9)
+
+
 def test_volume_chart_leaves_out_a_break_even_beyond_the_range() -> None:
     c = make_curves([100, 1e4], [1, 2], [3, 4], break_even=None, current=1e7)
     assert charts.volume_chart(c, FRAME).markers == []
@@ -181,6 +203,8 @@ def test_breakdown_bars_stack_to_each_arms_cost_per_query() -> None:
         expected = bar.total / top * (frame.x1 - frame.x0)
         assert drawn == pytest.approx(expected, abs=0.1 * len(bar.segments) + 0.1)
         assert all(s.value > 0 for s in bar.segments)  # empty parts are not drawn
+        for s in bar.segments:
+            assert s.tooltip == f"{bar.label}, {s.label}: {usd(s.value)} per query"
 
 
 def test_breakdown_is_absent_without_queries() -> None:

@@ -254,6 +254,25 @@ def test_page_figures_equal_the_apis(client: TestClient, query: str) -> None:
     assert api["recommendation"]["headline"].replace("'", "&#39;") in html
 
 
+def test_chart_data_tables_list_the_apis_curves_and_mark_the_payback_month(
+    client: TestClient,
+) -> None:
+    curves = client.get("/api/v1/compare/curves?" + HAND).json()
+    html = client.get("/?" + HAND, headers={"HX-Request": "true"}).text
+    tables = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
+    rows = [re.findall(r"<tr([^>]*)>(.*?)</tr>", t, re.S) for t in tables[:2]]
+    cells = [[(attrs, re.findall(r"<td>(.*?)</td>", r)) for attrs, r in t] for t in rows]
+    volume, cumulative = cells
+    assert [c for _, c in volume] == [
+        [count(p["volume"]), usd(p["prompted"]), usd(p["finetuned"])] for p in curves["volume"][::6]
+    ]
+    assert [c for _, c in cumulative] == [
+        [str(p["month"]), usd(p["prompted"]), usd(p["finetuned"])] for p in curves["cumulative"]
+    ]
+    marked = [i for i, (attrs, _) in enumerate(cumulative) if 'class="payback"' in attrs]
+    assert marked == [10]  # the hand-computed payback month
+
+
 # --- invalid input ----------------------------------------------------------------------
 
 

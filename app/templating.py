@@ -1,0 +1,17 @@
+"""The one Jinja environment behind every HTML response (page, fragment, embed, counter).
+
+Templates are compiled once and never re-checked on disk: with auto-reload on, Jinja stats
+every template a response includes on every request (four per results fragment). Restart the
+server after editing a template.
+"""
+
+from __future__ import annotations
+
+from fastapi.templating import Jinja2Templates
+
+from app.domain.formatting import count, percent, usd, usd_fine
+from app.settings import ROOT
+
+templates = Jinja2Templates(directory=ROOT / "templates")
+templates.env.auto_reload = False
+templates.env.filters.update(usd=usd, usd_fine=usd_fine, count=count, percent=percent)
