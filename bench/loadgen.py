@@ -82,7 +82,7 @@ async def worker(
 async def run(args: argparse.Namespace) -> dict[str, object]:
     body = Path(args.body_file).read_bytes() if args.body_file else b""
     raw = build_request(args.host, args.port, args.method, args.path, args.header, body)
-    counter = itertools.count(1)
+    counter = itertools.count(args.vary_from + 1)
 
     def make() -> bytes:
         if not args.vary:
@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--header", action="append", default=[], help="'Name: value', repeatable")
     parser.add_argument("--body-file")
     parser.add_argument("--vary", default="", help="query parameter given a new value per request")
+    parser.add_argument("--vary-from", type=int, default=0, help="values are this + 1, + 2, ...")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--max-requests", type=int, default=1_000_000)

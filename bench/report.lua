@@ -17,6 +17,7 @@ if body_file and body_file ~= "" then
 end
 
 local vary = os.getenv("BENCH_VARY") or ""
+local vary_from = tonumber(os.getenv("BENCH_VARY_FROM") or "0")
 local threads = {}
 
 function setup(thread)
@@ -27,11 +28,12 @@ end
 function init(args)
   answered = 0
   non200 = 0
-  counter = (id or 0) * 1000000000
+  counter = vary_from + (id or 0) * 1000000000
 end
 
--- With BENCH_VARY, every request carries a new value of that query parameter: a distinct URL
--- each time, so the app computes instead of answering from its response cache.
+-- With BENCH_VARY, every request carries a new value of that query parameter (BENCH_VARY_FROM
+-- + 1, + 2, ...): a new scenario each time, so the app computes instead of answering from its
+-- response cache.
 if vary ~= "" then
   function request()
     counter = counter + 1

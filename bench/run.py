@@ -62,10 +62,19 @@ class Route:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     server: str = "app"  # "app" or "bare"
-    vary: str = ""  # a query parameter given a new value per request: no response-cache hits
+    # A query parameter given a new value per request (vary_from + 1, + 2, ...): every request
+    # is a new scenario, so nothing is answered from the response cache.
+    vary: str = ""
+    vary_from: int = 0
 
 
 QUERY = urlencode(PER_TOKEN)
+# The same scenario without its volume, which the "new scenario each request" lines vary: the
+# volume slider is the one a user drags most. A new volume changes every figure, the cumulative
+# and per-query charts and the volume chart's marker; the app reuses nothing between requests.
+VOLUME = "workload.queries_per_month"
+VARY_FROM = int(PER_TOKEN[VOLUME])
+QUERY_NO_VOLUME = urlencode({k: v for k, v in PER_TOKEN.items() if k != VOLUME})
 # ~2,000 tokens of English-like text: a realistic system prompt, not the 2 MB limit.
 PROMPT = " ".join(["Answer the customer's question using only the policy text below."] * 180)
 
@@ -73,15 +82,22 @@ BARE = "bare FastAPI endpoint"
 TOKENS_OURS = "count tokens of a ~100k-token prompt (POST /api/v1/tokens's work)"
 TOKENS_DIRECT = "the same with tiktoken directly (o200k_base encode_ordinary)"
 FRAGMENT = "results fragment (GET / + HX-Request)"
-FRAGMENT_MISS = "results fragment, a new URL each request"
+FRAGMENT_MISS = "results fragment, a new scenario each request"
 # What is measured over HTTP, one line a route. A route that does not answer 200 when the
 # run starts is left out of the table with a note (so routes still being built cost nothing).
 ROUTES: dict[str, Route] = {
     BARE: Route("/bare", server="bare"),
     "GET /api/v1/compare": Route(f"/api/v1/compare?{QUERY}"),
-    "GET /api/v1/compare, a new URL each request": Route(f"/api/v1/compare?{QUERY}", vary="title"),
+    "GET /api/v1/compare, a new scenario each request": Route(
+        f"/api/v1/compare?{QUERY_NO_VOLUME}", vary=VOLUME, vary_from=VARY_FROM
+    ),
     FRAGMENT: Route(f"/?{QUERY}", headers=(("HX-Request", "true"),)),
-    FRAGMENT_MISS: Route(f"/?{QUERY}", headers=(("HX-Request", "true"),), vary="title"),
+    FRAGMENT_MISS: Route(
+        f"/?{QUERY_NO_VOLUME}",
+        headers=(("HX-Request", "true"),),
+        vary=VOLUME,
+        vary_from=VARY_FROM,
+    ),
     "GET /embed": Route(f"/embed?{QUERY}"),
     "POST /api/v1/tokens (~2k tokens)": Route(
         "/api/v1/tokens",
@@ -243,6 +259,7 @@ def run_load(
                 "BENCH_BODY_FILE": body_file or "",
                 "BENCH_MAX_PER_THREAD": str(max_requests),
                 "BENCH_VARY": route.vary,
+                "BENCH_VARY_FROM": str(route.vary_from),
             }
             # One wrk thread: on 2 cores every extra load thread takes CPU from the server.
             cmd = [
@@ -262,7 +279,7 @@ def run_load(
             if body_file:
                 cmd += ["--body-file", body_file]
             if route.vary:
-                cmd += ["--vary", route.vary]
+                cmd += ["--vary", route.vary, "--vary-from", str(route.vary_from)]
         done = subprocess.run(
             cmd, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True
         )
