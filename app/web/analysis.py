@@ -39,6 +39,7 @@ from app.domain.sensitivity import Sensitivity, TornadoBar, sensitivity
 from app.domain.uncertainty import DEFAULT_SAMPLES, Range, Uncertainty, check_ranges, simulate
 from app.domain.variation import get_value
 from app.pricing import Catalog
+from app.templating import templates
 from app.web import form
 
 router = APIRouter(include_in_schema=False)
@@ -433,9 +434,6 @@ def read_analysis(request: Request, catalog: CatalogDep) -> Response:
     reading, result = form.read(scenario_items, lambda s: run_compare(s, catalog))
     context = panel_context(reading, result is not None, raw_ranges, catalog)
     bad = bool(reading.errors or context["range_reading"].errors)
-    # Imported here: app.web.pages imports this module for the page's context.
-    from app.templating import templates
-
     response = templates.TemplateResponse(
         request, "_partials/_analysis.html", context, status_code=422 if bad else 200
     )

@@ -28,7 +28,7 @@ from app.domain.engine import Resolved
 from app.pricing import Catalog
 from app.templating import templates
 from app.web import form
-from app.web.pages import field_view, results_context
+from app.web.pages import field_view, summary_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,7 +110,7 @@ def embed_context(
     opts: OptionReading,
     catalog: Catalog,
 ) -> dict[str, Any]:
-    context = results_context(reading, result)
+    context = summary_context(reading, result)
     scenario_items = [
         (k, v) for k, v in request.query_params.multi_items() if not k.startswith(PREFIX)
     ]

@@ -165,9 +165,11 @@ def field_view(spec: form.Input, reading: form.Reading, catalog: Catalog) -> Fie
     )
 
 
-def results_context(
+def summary_context(
     reading: form.Reading, result: tuple[Resolved, Comparison] | None
 ) -> dict[str, Any]:
+    """What the page's results and the embed both show: errors, the comparison, its curves,
+    the sentences, the prices used and the scenario's query string."""
     known = set(form.ALL_INPUTS)
     ctx: dict[str, Any] = {
         "errors": reading.errors,
@@ -178,28 +180,41 @@ def results_context(
     if result is None or reading.scenario is None:
         return ctx
     resolved, comparison = result
-    curve: Curves = curves(resolved, comparison)
-    qs = query_string(reading.scenario)
     ctx.update(
         comparison=comparison,
-        curves=curve,
-        volume_chart=charts.volume_chart(curve),
-        cumulative_chart=charts.cumulative_chart(curve),
-        breakdown_chart=charts.breakdown_chart(comparison),
-        breakdown=view.breakdown_rows(comparison),
-        volume_rows=view.volume_rows(curve),
-        cumulative_rows=view.cumulative_rows(curve),
+        curves=curves(resolved, comparison),
         sentences={
             "payback": view.payback_sentence(comparison),
             "volume": view.volume_sentence(comparison),
             "recoup": view.recoup_sentence(comparison),
             "savings": view.savings_sentence(comparison),
         },
-        query=qs,
+        query=query_string(reading.scenario),
         prices={
             "prompted": view.arm_prices(comparison.prompted),
             "finetuned": view.arm_prices(comparison.finetuned),
         },
+    )
+    return ctx
+
+
+def results_context(
+    reading: form.Reading, result: tuple[Resolved, Comparison] | None
+) -> dict[str, Any]:
+    """The results fragment's context: the summary plus the page's three charts and their
+    tables (the embed draws one chart of its own, so it stops at the summary)."""
+    ctx = summary_context(reading, result)
+    comparison: Comparison | None = ctx["comparison"]
+    if comparison is None:
+        return ctx
+    curve: Curves = ctx["curves"]
+    ctx.update(
+        volume_chart=charts.volume_chart(curve),
+        cumulative_chart=charts.cumulative_chart(curve),
+        breakdown_chart=charts.breakdown_chart(comparison),
+        breakdown=view.breakdown_rows(comparison),
+        volume_rows=view.volume_rows(curve),
+        cumulative_rows=view.cumulative_rows(curve),
     )
     return ctx
 
