@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uvicorn
-
+from app import serving
 from app.settings import Settings
 
 
@@ -28,7 +27,7 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
 def main() -> None:
     settings = Settings()
     # An import string, not the app object: uvicorn needs it to start several workers.
-    uvicorn.run("app.main:app", **uvicorn_options(settings))  # type: ignore[arg-type]
+    serving.run("app.main:app", **uvicorn_options(settings))
 
 
 if __name__ == "__main__":

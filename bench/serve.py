@@ -10,10 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for bench.*
 
-import uvicorn
-
+from app import serving
 from app.__main__ import uvicorn_options
 from app.settings import Settings
 
 if __name__ == "__main__":
-    uvicorn.run(sys.argv[1], **uvicorn_options(Settings()))  # type: ignore[arg-type]
+    serving.run(sys.argv[1], **uvicorn_options(Settings()))
