@@ -157,6 +157,10 @@ class Server:
         """Resident memory of each worker, in MB (VmRSS from /proc)."""
         return [rss_mb(p) for p in self.worker_pids()]
 
+    def cpu_seconds(self) -> list[float]:
+        """CPU time (user + system) each worker has used so far."""
+        return [cpu_seconds(p) for p in self.worker_pids()]
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -190,6 +194,13 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def cpu_seconds(pid: int) -> float:
+    # /proc/<pid>/stat: utime and stime are fields 14 and 15, counted after the ")" that
+    # closes the command name (which may itself contain spaces).
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:

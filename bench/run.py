@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -236,10 +236,20 @@ class Load:
     p99_ms: float
     non200: int
     socket_errors: int
+    # Each worker's part of the CPU the server used during the line. uvicorn's workers share
+    # one socket and the first awake accepts every pending connection, so when the load
+    # generator opens its connections at once one worker may serve nearly all of them.
+    worker_shares: tuple[float, ...] = ()
 
     @property
     def rps(self) -> float:
         return self.requests / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def split(self) -> str:
+        if len(self.worker_shares) < 2:
+            return ""
+        return "/".join(f"{share * 100:.0f}" for share in self.worker_shares) + "%"
 
 
 def run_load(
@@ -392,9 +402,13 @@ def main() -> None:
         results: dict[tuple[str, int], Load] = {}
         for c in conns:
             for name, route in routes.items():
-                load = run_load(
-                    tool, servers[route.server].port, route, c, args.seconds, args.max_requests
-                )
+                server = servers[route.server]
+                before = server.cpu_seconds()
+                load = run_load(tool, server.port, route, c, args.seconds, args.max_requests)
+                used = [b - a for a, b in zip(before, server.cpu_seconds(), strict=False)]
+                if sum(used) > 0:
+                    shares = tuple(sorted((u / sum(used) for u in used), reverse=True))
+                    load = replace(load, worker_shares=shares)
                 results[name, c] = load
                 print(
                     f"  {name} @{c}: {load.rps:,.0f} req/s, p50 {load.p50_ms:.2f} ms, "
@@ -414,6 +428,8 @@ def main() -> None:
         for c in conns:
             load, base = results[name, c], results[BARE, c]
             value = f"{load.rps:,.0f} req/s · p50 {fmt_ms(load.p50_ms)} · p99 {fmt_ms(load.p99_ms)}"
+            if c > 1 and load.split:
+                value += f" · workers {load.split}"
             if name == BARE:
                 vs = "1 (the yardstick)"
             else:
@@ -499,6 +515,10 @@ def render(
         f"- Load: {'wrk' + wrk_version + ' (1 thread, Lua counts non-200)' if tool == 'wrk' else 'bench/loadgen.py (asyncio, keep-alive)'} "
         f"in its own process, {args.seconds} s per line after a 1 s warm-up, at most "
         f"{args.max_requests:,} requests per line. The load generator shares the 2 cores with the servers.",
+        "- `workers 62/38%`: how the server's CPU time during that line split between its workers, "
+        "busiest first. The workers share one listening socket and the first awake accepts every "
+        "pending connection, so a line whose connections all landed on one worker (100/0%) "
+        "measured one core, not two.",
         "",
         "| measurement | conns | value | vs bare FastAPI endpoint | target |",
         "|---|---|---|---|---|",
