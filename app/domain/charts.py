@@ -348,6 +348,10 @@ def breakdown_chart(comparison: Comparison, frame: Frame | None = None) -> BarCh
     if any(arm.per_query is None for _, _, arm in arms):
         return None
     totals = [sum(getattr(arm.per_query, p) for p, _ in PARTS) for _, _, arm in arms]
+    if not all(math.isfinite(t) for t in totals):
+        # A volume so small that spreading the fixed costs over it overflows (below about
+        # 1e-305 queries a month): there is no scale to draw the bars on.
+        return None
     ticks = nice_ticks(0, max(totals) if max(totals) > 0 else 1, 4)
     sx = Scale(0, ticks[-1], frame.x0, frame.x1)
     band = (frame.y0 - frame.y1) / len(arms)

@@ -16,6 +16,8 @@ def usd(value: float | None) -> str:
         return "n/a"
     sign = "-" if value < 0 else ""
     v = abs(value)
+    if v >= 1e15:  # beyond any budget: three figures, not forty digits
+        return f"{sign}${v:.3g}"
     if v >= 100:
         return f"{sign}${v:,.0f}"
     if v >= 1 or v == 0:

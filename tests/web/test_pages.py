@@ -273,6 +273,20 @@ def test_chart_data_tables_list_the_apis_curves_and_mark_the_payback_month(
     assert marked == [10]  # the hand-computed payback month
 
 
+@pytest.mark.parametrize("volume", ["5e-324", "1e-300"])
+def test_a_vanishing_volume_renders_without_the_per_query_bars(
+    client: TestClient, volume: str
+) -> None:
+    # Fixed costs spread over 5e-324 queries overflow a float: no scale for the bars, and the
+    # per-query table says n/a. Over 1e-300 they are $6.7e+302, not three hundred digits.
+    r = client.get(f"/?workload.queries_per_month={volume}", headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    assert ('id="chart-breakdown"' in r.text) is (volume == "1e-300")
+    assert len(text_of(r.text, "cpq-prompted")) < 12
+    for path in ("/embed", "/api/v1/compare"):
+        assert client.get(f"{path}?workload.queries_per_month={volume}").status_code == 200
+
+
 # --- invalid input ----------------------------------------------------------------------
 
 
