@@ -13,7 +13,7 @@ from app.domain import charts
 from app.domain.charts import Frame, Scale
 from app.domain.comparison import Curves, MonthPoint, VolumePoint
 from app.domain.engine import compare_resolved, curves, resolve
-from app.domain.formatting import usd
+from app.domain.formatting import count, usd, usd_fine
 from app.domain.scenario import Scenario
 from app.domain.sensitivity import TornadoBar
 from app.domain.uncertainty import HistogramBin
@@ -376,3 +376,49 @@ def test_every_tornado_span_runs_from_the_base_to_its_savings(
             # One edge sits on the base line (to display rounding).
             edges = (span.x, span.x + span.width)
             assert min(abs(chart.base_x - e) for e in edges) <= 0.11
+
+
+# Chart geometry and the data tables' cells are written into the page unescaped (see
+# templates/_partials/_charts.html): no value may hold a character HTML treats specially.
+HTML_SPECIAL = set("<>&\"'")
+
+
+def strings_in(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in strings_in(item)]
+    if hasattr(value, "__dataclass_fields__"):
+        return [s for name in value.__dataclass_fields__ for s in strings_in(getattr(value, name))]
+    return []
+
+
+@given(
+    st.floats(min_value=0, max_value=1e12),
+    st.integers(min_value=1, max_value=120),
+    st.integers(min_value=0, max_value=100_000),
+)
+def test_chart_labels_and_geometry_hold_no_html_special_characters(
+    volume: float, horizon: int, output_tokens: int
+) -> None:
+    cv, comparison = _real(
+        Scenario.model_validate(
+            {
+                "workload": {"queries_per_month": volume, "horizon_months": horizon},
+                "prompted": {"output_tokens": output_tokens},
+            }
+        )
+    )
+    drawn = [charts.volume_chart(cv), charts.cumulative_chart(cv)]
+    drawn.append(charts.breakdown_chart(comparison))  # type: ignore[arg-type]
+    texts = [s for chart in drawn for s in strings_in(chart)]
+    texts += [chart.grid for chart in drawn if chart is not None]
+    assert texts and not {c for s in texts for c in s} & HTML_SPECIAL
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_formatted_numbers_hold_no_html_special_characters(value: float) -> None:
+    for text in (usd(value), usd_fine(value), count(value)):
+        assert not set(text) & HTML_SPECIAL
+    if math.isfinite(value):
+        assert not set(charts.short_usd(value) + charts.short_count(value)) & HTML_SPECIAL
