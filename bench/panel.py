@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi.testclient import TestClient
 
+from app.api import cache
 from app.main import app
 from bench.fragment import QUERY, timed
 
@@ -30,6 +31,9 @@ HX = {"HX-Request": "true"}
 
 def main(repeats: int) -> None:
     client = TestClient(app)
+    # Every call repeats one URL: without this the response cache would answer all but the
+    # first, and the figures would time the cache, not the work (make bench times both).
+    cache.responses.maxsize = 0
     cases = {
         "fragment (GET / HX)": ("/?" + QUERY, HX),
         "panel, no ranges": ("/analysis?" + QUERY, HX),
