@@ -11,8 +11,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from app.domain.scenario import MAX_MONEY, MAX_PRICE
+
 Encoding = Literal["o200k_base", "cl100k_base"]
 Kind = Literal["general", "fine_tuned", "open_weights"]
+# `provider`: read on the provider's own page or API. `secondary`: a dated third-party copy,
+# named in `source`. An undated or unsourced figure never goes in.
+Confidence = Literal["provider", "secondary"]
+# The catalog's limits are the request's: a price the API would refuse cannot be shipped.
+CatalogPrice = Annotated[float, Field(ge=0, le=MAX_PRICE)]
+CatalogMoney = Annotated[float, Field(ge=0, le=MAX_MONEY)]
+MAX_HOURLY = 1e4  # USD per GPU-hour or endpoint-hour, as the request's gpu_hourly_price
 
 
 class _Strict(BaseModel):
@@ -20,23 +29,32 @@ class _Strict(BaseModel):
 
 
 class TokenPrices(_Strict):
-    input: float = Field(ge=0, description="USD per 1M uncached input tokens")
-    output: float = Field(ge=0, description="USD per 1M output tokens")
-    cached_input: float | None = Field(
-        default=None, ge=0, description="USD per 1M cache-read input tokens"
+    """Serving prices. `input` and `output` left out: no public price; the user enters a quote."""
+
+    input: CatalogPrice | None = Field(
+        default=None, description="USD per 1M uncached input tokens (empty: quote required)"
     )
-    cache_write: float | None = Field(
+    output: CatalogPrice | None = Field(
+        default=None, description="USD per 1M output tokens (empty: quote required)"
+    )
+    cached_input: CatalogPrice | None = Field(
+        default=None, description="USD per 1M cache-read input tokens"
+    )
+    cache_write: CatalogPrice | None = Field(
         default=None,
-        ge=0,
         description="USD per 1M tokens written to the cache (5-minute TTL where there are two)",
     )
-    cache_write_1h: float | None = Field(
-        default=None, ge=0, description="USD per 1M tokens written to a 1-hour cache"
+    cache_write_1h: CatalogPrice | None = Field(
+        default=None, description="USD per 1M tokens written to a 1-hour cache"
     )
 
     @model_validator(mode="after")
     def _cached_not_above_input(self) -> TokenPrices:
-        if self.cached_input is not None and self.cached_input > self.input:
+        if (
+            self.cached_input is not None
+            and self.input is not None
+            and self.cached_input > self.input
+        ):
             raise ValueError(f"cached_input ({self.cached_input}) is above input ({self.input})")
         return self
 
@@ -49,22 +67,35 @@ class LongContextTier(_Strict):
 
 
 class Training(_Strict):
-    """How training a fine-tune of this model is billed."""
+    """How training a fine-tune of this model is billed.
 
-    price_per_mtok: float | None = Field(
-        default=None, ge=0, description="USD per 1M training tokens (file tokens x epochs)"
+    With neither price the route has no public training price: the request must give one
+    (`finetuned.training.price_per_mtok` or `gpu_hours` with `gpu_hourly_price`).
+    """
+
+    price_per_mtok: CatalogPrice | None = Field(
+        default=None, description="USD per 1M training tokens (file tokens x epochs)"
     )
     price_per_hour: float | None = Field(
-        default=None, ge=0, description="USD per training hour, where training is billed by time"
+        default=None,
+        ge=0,
+        le=MAX_HOURLY,
+        description="USD per training hour, where training is billed by time",
+    )
+    minimum_per_job: CatalogMoney | None = Field(
+        default=None, description="USD: a training job never costs less than this"
     )
     source: HttpUrl | None = None
     as_of: date | None = None
+    confidence: Confidence | None = Field(
+        default=None, description="Of the training price; the row's confidence when left out"
+    )
     method: str | None = Field(default=None, description="e.g. supervised, LoRA, reinforcement")
 
     @model_validator(mode="after")
-    def _one_price(self) -> Training:
-        if self.price_per_mtok is None and self.price_per_hour is None:
-            raise ValueError("training needs price_per_mtok or price_per_hour")
+    def _dated_if_sourced(self) -> Training:
+        if (self.source is None) != (self.as_of is None):
+            raise ValueError("training.source and training.as_of go together")
         return self
 
 
@@ -72,7 +103,11 @@ class Lifecycle(_Strict):
     deprecated: date | None = None
     shutdown: date | None = None
     fine_tuning_closes: date | None = Field(
-        default=None, description="No new fine-tuning jobs can be started after this date"
+        default=None, description="The provider takes no new fine-tuning jobs from this date on"
+    )
+    successor: str | None = Field(
+        default=None,
+        description="Catalog id of the model that replaces this one (the provider's named successor)",
     )
     source: HttpUrl | None = None
     note: str | None = None
@@ -82,6 +117,30 @@ class Lifecycle(_Strict):
         if self.deprecated and self.shutdown and self.shutdown < self.deprecated:
             raise ValueError(f"shutdown ({self.shutdown}) is before deprecated ({self.deprecated})")
         return self
+
+
+class PriceOverride(_Strict):
+    """Any subset of the token prices; the fields given replace the catalog's, the rest stay."""
+
+    input: CatalogPrice | None = None
+    output: CatalogPrice | None = None
+    cached_input: CatalogPrice | None = None
+    cache_write: CatalogPrice | None = None
+    cache_write_1h: CatalogPrice | None = None
+
+
+class PriceChange(_Strict):
+    """An announced or past price change: from `from` (inclusive) the prices named replace
+    the row's; prices not named stay. Changes accumulate in date order."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    prices: PriceOverride
+    source: HttpUrl
+    as_of: date
+    confidence: Confidence
+    note: str | None = None
 
 
 class ModelEntry(_Strict):
@@ -98,13 +157,27 @@ class ModelEntry(_Strict):
     )
     prices: TokenPrices
     batch_discount: float = Field(default=0.0, ge=0, le=1)
-    min_cacheable_tokens: int = Field(default=0, ge=0)
+    min_cacheable_tokens: int = Field(default=0, ge=0, le=10_000_000)
     long_context: LongContextTier | None = None
     training: Training | None = None
-    hosting_per_hour: float = Field(default=0.0, ge=0)
+    hosting_per_hour: float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_HOURLY,
+        description="USD per hour for a deployed fine-tuned model or its dedicated endpoint",
+    )
+    hosting_per_month: CatalogMoney = Field(
+        default=0.0, description="USD per month per fine-tuned model: storage or hosting fee"
+    )
     lifecycle: Lifecycle | None = None
+    retired: bool = Field(
+        default=False,
+        description="Shut down: kept as history, never offered; lifecycle.successor names the way on",
+    )
+    price_changes: list[PriceChange] = Field(default_factory=list)
     source: HttpUrl
     as_of: date
+    confidence: Confidence
     notes: str | None = None
 
     @model_validator(mode="after")
@@ -114,6 +187,9 @@ class ModelEntry(_Strict):
                 raise ValueError("a fine_tuned row needs base_model")
             if self.training is None:
                 raise ValueError("a fine_tuned row needs a [training] price")
+        froms = [c.from_ for c in self.price_changes]
+        if froms != sorted(froms) or len(set(froms)) != len(froms):
+            raise ValueError("price_changes must be in date order, one per date")
         if (
             self.long_context is not None
             and self.context_window is not None
@@ -131,9 +207,10 @@ class GpuPrice(_Strict):
     gpu: str
     provider: str
     offering: str
-    hourly_price: float = Field(gt=0, description="USD per GPU-hour, on demand")
+    hourly_price: float = Field(gt=0, le=MAX_HOURLY, description="USD per GPU-hour, on demand")
     source: HttpUrl
     as_of: date
+    confidence: Confidence
 
 
 class ThroughputPreset(_Strict):
@@ -142,21 +219,12 @@ class ThroughputPreset(_Strict):
     model: str
     gpu: str
     gpus_per_replica: int = Field(ge=1)
-    prefill_tokens_per_s: float = Field(gt=0)
-    decode_tokens_per_s: float = Field(gt=0)
+    prefill_tokens_per_s: float = Field(ge=1, le=1e9)
+    decode_tokens_per_s: float = Field(ge=1, le=1e9)
     source: HttpUrl
     as_of: date
+    confidence: Confidence
     notes: str | None = None
-
-
-class PriceOverride(_Strict):
-    """Any subset of the token prices; the fields given replace the catalog's, the rest stay."""
-
-    input: float | None = Field(default=None, ge=0)
-    output: float | None = Field(default=None, ge=0)
-    cached_input: float | None = Field(default=None, ge=0)
-    cache_write: float | None = Field(default=None, ge=0)
-    cache_write_1h: float | None = Field(default=None, ge=0)
 
 
 class TrainingOverride(_Strict):

@@ -164,6 +164,7 @@ def _entry(model_id: str, provider: str, encoding: str | None) -> ModelEntry:
             "prices": TokenPrices(input=1, output=1),
             "source": "https://example.com/pricing",
             "as_of": date(2026, 1, 1),
+            "confidence": "provider",
         }
     )
 

@@ -27,6 +27,7 @@ batch_discount = 0.5
 source = "https://acme.example/pricing"
 as_of = 2026-10-01
 prices = { input = 2.0, cached_input = 0.2, output = 8.0 }
+confidence = "provider"
 long_context = { threshold_tokens = 200000, prices = { input = 4.0, cached_input = 0.4, output = 12.0 } }
 
 [[models]]
@@ -37,6 +38,7 @@ kind = "general"
 source = "https://acme.example/pricing"
 as_of = 2026-10-01
 prices = { input = 0.5, output = 2.0 }
+confidence = "provider"
 
 [[models]]
 id = "ft:acme-small"
@@ -47,6 +49,7 @@ base_model = "acme-small-2026-01-01"
 source = "https://acme.example/pricing"
 as_of = 2026-10-01
 prices = { input = 1.0, output = 4.0 }
+confidence = "provider"
 training = { price_per_mtok = 3.0 }
 """
 

@@ -33,6 +33,7 @@ provider = "openai"
 kind = "general"
 encoding = "o200k_base"
 # a comment that must survive --write
+confidence = "provider"
 source = "https://developers.openai.com/api/docs/pricing"
 as_of = 2026-07-30
 prices = { input = 2.0, cached_input = 1.25, output = 10.0 }
@@ -43,6 +44,7 @@ name = "GPT-4o fine-tuned"
 provider = "openai"
 kind = "fine_tuned"
 base_model = "gpt-4o-2024-11-20"
+confidence = "provider"
 source = "https://developers.openai.com/api/docs/pricing"
 as_of = 2026-07-30
 prices = { input = 3.75, output = 15.0 }
@@ -53,6 +55,7 @@ id = "gpt-9"
 name = "GPT-9"
 provider = "openai"
 kind = "general"
+confidence = "provider"
 source = "https://developers.openai.com/api/docs/pricing"
 as_of = 2026-07-30
 prices = { input = 1.0, output = 2.0 }
@@ -66,6 +69,7 @@ id = "claude-3-haiku-20240307"
 name = "Claude Haiku 3"
 provider = "anthropic"
 kind = "general"
+confidence = "provider"
 source = "https://platform.claude.com/docs/en/about-claude/pricing"
 as_of = 2026-07-30
 prices = { input = 0.25, cache_write = 0.3, cache_write_1h = 0.5, cached_input = 0.03, output = 1.25 }
@@ -75,6 +79,7 @@ id = "claude-sonnet-4-5"
 name = "Claude Sonnet 4.5"
 provider = "anthropic"
 kind = "general"
+confidence = "provider"
 source = "https://platform.claude.com/docs/en/about-claude/pricing"
 as_of = 2026-07-30
 prices = { input = 3.0, cache_write = 3.75, cache_write_1h = 6.0, cached_input = 0.3, output = 15.0 }
