@@ -51,7 +51,13 @@ class PriceOrigin:
     note: str | None = None
 
 
-_ROW_NAMES = {"models": "model", "gpus": "gpu", "throughput": "throughput", "overrides": "override"}
+_ROW_NAMES = {
+    "models": "model",
+    "gpus": "gpu",
+    "throughput": "throughput",
+    "training_throughput": "training throughput",
+    "overrides": "override",
+}
 
 
 def _describe(errors: ValidationError, data: dict[str, object]) -> str:

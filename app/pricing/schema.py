@@ -119,6 +119,23 @@ class Lifecycle(_Strict):
         return self
 
 
+class TrainingThroughput(_Strict):
+    """Self-trained fine-tuning on rented GPUs: GPU-hours one run needs per 1M training tokens
+    (file tokens x epochs), as measured and published for one model, method and GPU."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    name: str
+    model: str
+    method: str = Field(description="e.g. LoRA, QLoRA, full")
+    gpu: str
+    gpus: int = Field(ge=1, le=1024, description="GPUs the run uses at once")
+    gpu_hours_per_mtok: float = Field(gt=0, le=1e4, description="GPU-hours per 1M training tokens")
+    source: HttpUrl
+    as_of: date
+    confidence: Confidence
+    notes: str | None = None
+
+
 class PriceOverride(_Strict):
     """Any subset of the token prices; the fields given replace the catalog's, the rest stay."""
 
@@ -133,7 +150,9 @@ class PriceChange(_Strict):
     """An announced or past price change: from `from` (inclusive) the prices named replace
     the row's; prices not named stay. Changes accumulate in date order."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, frozen=True, populate_by_name=True
+    )
 
     from_: date = Field(alias="from")
     prices: PriceOverride
@@ -263,3 +282,4 @@ class PricingFile(_Strict):
     models: list[ModelEntry] = Field(default_factory=list)
     gpus: list[GpuPrice] = Field(default_factory=list)
     throughput: list[ThroughputPreset] = Field(default_factory=list)
+    training_throughput: list[TrainingThroughput] = Field(default_factory=list)
