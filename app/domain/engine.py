@@ -893,10 +893,16 @@ def payback_month(base: list[MonthCost], other: list[MonthCost]) -> int | None:
 
 
 def volume_root(
-    base: ArmCosts, other: ArmCosts, lo: float = 0.0, hi: float = MAX_VOLUME, strict: bool = False
+    base: ArmCosts,
+    other: ArmCosts,
+    lo: float = 0.0,
+    hi: float = MAX_VOLUME,
+    strict: bool = False,
+    exact: bool = False,
 ) -> Root:
     """Smallest constant monthly volume V in [lo, hi] with total_other(V) <= total_base(V)
-    (strict: <), solved exactly over replica steps (solve.py)."""
+    (strict: <), solved exactly over replica steps (solve.py). Ties count within rounding
+    (TIE) unless `exact`."""
     # Differences month by month, then summed in order (the Monte Carlo kernel sums the same
     # way): the two arms' months share most of their digits, and subtracting sums would
     # cancel them.
@@ -905,8 +911,11 @@ def volume_root(
         (of + oo) - (bf + bo)
         for of, oo, bf, bo in zip(other.fixed, other.one_off, base.fixed, base.one_off, strict=True)
     )
-    scale = max(abs(base.steady_total(lo)), abs(other.steady_total(lo)), 1.0)
-    thr = -TIE * scale if strict else TIE * scale
+    if exact:
+        thr = -5e-324 if strict else 0.0  # f < 0 is f <= the largest negative float
+    else:
+        scale = max(abs(base.steady_total(lo)), abs(other.steady_total(lo)), 1.0)
+        thr = -TIE * scale if strict else TIE * scale
     return first_root(a, s, other.steps(), base.steps(), lo, hi, thr)
 
 

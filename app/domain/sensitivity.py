@@ -12,10 +12,9 @@ arm's catalog model pinned so nothing else changes.
 
 from __future__ import annotations
 
-from datetime import date
-
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
