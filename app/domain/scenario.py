@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_VOLUME = 1e12  # queries per month; also the ceiling of the break-even volume search
 MAX_TOKENS = 1e7
 MAX_PRICE = 1e5  # USD per 1M tokens
 MAX_MONEY = 1e12  # USD
+FIRST_START, LAST_START = date(2000, 1, 1), date(2099, 12, 31)  # workload.start_date
 
 
 class _Input(BaseModel):
@@ -62,6 +63,15 @@ class Workload(_Input):
         le=1,
         description="Annual discount rate for present values (0.08 = 8% a year); month m counts (1 + r)^(-m/12)",
     )
+
+
+    @field_validator("start_date")
+    @classmethod
+    def _start_in_calendar(cls, value: date | None) -> date | None:
+        # Month 0 and month 120 must be calendar dates; a budget plan lives well inside these.
+        if value is not None and not (FIRST_START <= value <= LAST_START):
+            raise ValueError(f"must be between {FIRST_START} and {LAST_START}")
+        return value
 
 
 class Prices(_Input):

@@ -85,9 +85,20 @@ GROUPS: tuple[Group, ...] = (
         (
             Input("workload.peak_to_average", "Peak to average", "ratio", step=0.1),
             Input("workload.start_date", "Start date", "date", kind="date"),
+            Input(
+                "workload.lifecycle",
+                "Model lifecycle",
+                "follow or ignore",
+                kind="select",
+                options=(
+                    ("follow", "Follow shutdowns and dated prices"),
+                    ("ignore", "Bill every month at the start date's prices"),
+                ),
+            ),
+            Input("workload.discount_rate", "Discount rate", "fraction per year", step=0.01),
             Input("title", "Scenario name", "text", kind="text"),
         ),
-        "Peak traffic, start date, name",
+        "Peak traffic, start date, lifecycle, discounting, name",
     ),
     Group(
         "prompted",
@@ -133,8 +144,10 @@ GROUPS: tuple[Group, ...] = (
                 "fraction",
                 placeholder="catalog",
             ),
+            Input("prompted.successor", "Successor at shutdown", "catalog id", kind="text"),
+            Input("prompted.migration_cost", "Migration cost", "USD, once", placeholder="setup cost"),
         ),
-        "Setup, upkeep, negotiated prices",
+        "Setup, upkeep, negotiated prices, successor",
     ),
     Group(
         "finetuned",
@@ -173,7 +186,12 @@ GROUPS: tuple[Group, ...] = (
             Input("finetuned.setup_cost", "Setup", "USD, once"),
             Input("finetuned.monthly_fixed_cost", "MLOps upkeep", "USD/month"),
             Input("finetuned.new_examples_per_retrain", "New examples per retraining", "examples"),
-            Input("finetuned.hosting_per_hour", "Hosting", "USD/hour"),
+            Input("finetuned.hosting_per_hour", "Hosting", "USD/hour", placeholder="catalog"),
+            Input(
+                "finetuned.hosting_per_month", "Storage or hosting", "USD/month", placeholder="catalog"
+            ),
+            Input("finetuned.successor", "Successor at shutdown", "catalog id", kind="text"),
+            Input("finetuned.migration_cost", "Migration cost", "USD, once", placeholder="a retraining"),
             Input("finetuned.cache_hit_rate", "Cache hit rate", "fraction", step=0.01),
             Input("finetuned.batch_share", "Batch share", "fraction", step=0.01),
             Input("finetuned.prices.input", "Input price", "USD/1M tokens", placeholder="catalog"),
