@@ -212,10 +212,10 @@ class Catalog:
         return all(d is None or d > through for d in (life.shutdown, life.fine_tuning_closes))
 
     def fine_tuned_variant(self, base_id: str) -> ModelEntry | None:
-        """The fine-tuned serving row whose base is `base_id` (by id or dated snapshot)."""
-        for entry in self.fine_tuned_variants(base_id):
-            return entry
-        return None
+        """The fine-tuned serving row whose base is `base_id` (by id or dated snapshot); an
+        offered one before a retired one."""
+        variants = sorted(self.fine_tuned_variants(base_id), key=lambda e: e.retired)
+        return variants[0] if variants else None
 
     def fine_tuned_variants(self, base_id: str) -> Iterator[ModelEntry]:
         for entry in self.models.values():

@@ -46,7 +46,7 @@ def negotiated(tmp_path: Path) -> Iterator[Catalog]:
 
 def test_list_models_returns_every_row_with_freshness(client: TestClient) -> None:
     body = client.get("/api/v1/models").json()
-    assert body["count"] == len(get_catalog().models) == len(body["models"])
+    assert body["count"] == len(get_catalog().offered()) == len(body["models"])
     assert body["as_of"] == min(m["as_of"] for m in body["models"])
     assert body["stale_after_days"] == settings.prices_stale_after_days
     assert isinstance(body["stale"], bool)
@@ -221,3 +221,193 @@ def test_models_api_shows_which_value_came_from_where(
     assert body["price_sources"]["prices.output"]["origin"] == "catalog"
     listing = client.get("/api/v1/models?provider=openai").json()
     assert listing["negotiated_files"] == ["acme-openai.toml"]
+
+
+# --- lifecycle, confidence and fine-tuning routes, on a catalog of our own ----------------
+
+LIFECYCLE = """
+provider = "acme"
+
+[[models]]
+id = "acme-old"
+name = "Acme Old"
+provider = "acme"
+kind = "general"
+retired = true
+lifecycle = { deprecated = 2026-03-01, shutdown = 2026-06-30, successor = "acme-new", source = "https://acme.example/deprecations" }
+source = "https://acme.example/pricing"
+as_of = 2026-06-01
+confidence = "provider"
+prices = { input = 1.0, output = 3.0 }
+
+[[models]]
+id = "acme-new"
+name = "Acme New"
+provider = "acme"
+kind = "general"
+source = "https://litellm.example/table"
+as_of = 2026-11-20
+confidence = "secondary"
+prices = { input = 2.0, output = 6.0 }
+
+[[models.price_changes]]
+from = 2099-01-01
+prices = { input = 2.5 }
+source = "https://acme.example/blog/prices-2099"
+as_of = 2026-11-25
+confidence = "provider"
+note = "Announced increase"
+
+[[models]]
+id = "ft:acme-new"
+name = "Acme New fine-tuned"
+provider = "acme"
+kind = "fine_tuned"
+base_model = "acme-new"
+source = "https://acme.example/pricing"
+as_of = 2026-11-20
+confidence = "provider"
+prices = { input = 3.0, output = 9.0 }
+training = { price_per_mtok = 4.0 }
+lifecycle = { fine_tuning_closes = 2098-01-06 }
+
+[[models]]
+id = "acme-host-lora"
+name = "Acme open model, LoRA on a dedicated endpoint"
+provider = "acme"
+kind = "fine_tuned"
+base_model = "acme-new"
+source = "https://acme.example/fine-tuning"
+as_of = 2026-11-20
+confidence = "provider"
+hosting_per_hour = 3.99
+prices = {}
+training = {}
+"""
+
+
+@pytest.fixture
+def lifecycle_catalog(tmp_path: Path) -> Iterator[Catalog]:
+    (tmp_path / "acme.toml").write_text(LIFECYCLE, encoding="utf-8")
+    catalog = load_catalog(tmp_path)
+    app.dependency_overrides[catalog_dependency] = lambda: catalog
+    yield catalog
+    app.dependency_overrides.clear()
+
+
+def _ids(client: TestClient, **params: str) -> set[str]:
+    r = client.get("/api/v1/models", params=params)
+    assert r.status_code == 200, r.text
+    return {m["id"] for m in r.json()["models"]}
+
+
+def test_retired_rows_are_listed_only_on_request(
+    client: TestClient, lifecycle_catalog: Catalog
+) -> None:
+    offered = {"acme-new", "ft:acme-new", "acme-host-lora"}
+    assert _ids(client) == offered
+    assert _ids(client, include_retired="true") == offered | {"acme-old"}
+    assert _ids(client, include_retired="false") == offered
+
+
+def test_a_retired_row_shows_its_lifecycle_and_successor(
+    client: TestClient, lifecycle_catalog: Catalog
+) -> None:
+    body = client.get("/api/v1/models/acme-old").json()["model"]
+    assert body["retired"] is True
+    assert body["successor"] == "acme-new"
+    assert body["lifecycle"] == {
+        "deprecated": "2026-03-01",
+        "shutdown": "2026-06-30",
+        "fine_tuning_closes": None,
+        "successor": "acme-new",
+        "source": "https://acme.example/deprecations",
+        "note": None,
+    }
+
+
+def test_a_row_shows_its_confidence_and_dated_price_changes(
+    client: TestClient, lifecycle_catalog: Catalog
+) -> None:
+    body = client.get("/api/v1/models/acme-new").json()["model"]
+    assert body["confidence"] == "secondary"
+    assert body["price_changes"] == [
+        {
+            "from": "2099-01-01",
+            "prices": {
+                "input": 2.5,
+                "output": None,
+                "cached_input": None,
+                "cache_write": None,
+                "cache_write_1h": None,
+            },
+            "source": "https://acme.example/blog/prices-2099",
+            "as_of": "2026-11-25",
+            "confidence": "provider",
+            "note": "Announced increase",
+        }
+    ]
+    assert body["next_price_change"] == "2099-01-01"
+    assert body["quote_required"] == []
+
+
+def test_a_route_without_public_prices_names_the_quotes_to_ask_for(
+    client: TestClient, lifecycle_catalog: Catalog
+) -> None:
+    body = client.get("/api/v1/models/acme-host-lora").json()["model"]
+    assert body["quote_required"] == ["prices.input", "prices.output", "training.price_per_mtok"]
+    assert body["hosting_per_hour"] == 3.99
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/api/v1/models", params={"format": "csv"}).text))
+    )
+    lora = next(r for r in rows if r["id"] == "acme-host-lora")
+    assert lora["quote_required"] == "prices.input prices.output training.price_per_mtok"
+    assert (lora["input"], lora["confidence"], lora["retired"]) == ("", "provider", "false")
+
+
+def test_open_for_fine_tuning_until_keeps_routes_taking_jobs_through_the_date(
+    client: TestClient, lifecycle_catalog: Catalog
+) -> None:
+    assert _ids(client, open_for_fine_tuning_until="2098-01-05") == {
+        "ft:acme-new",
+        "acme-host-lora",
+    }
+    # ft:acme-new takes no new jobs from 2098-01-06 on.
+    assert _ids(client, open_for_fine_tuning_until="2098-01-06") == {"acme-host-lora"}
+    assert _ids(client, open_for_fine_tuning_until="2098-01-06", include_retired="true") == {
+        "acme-host-lora"
+    }
+
+
+def test_open_for_fine_tuning_until_must_be_a_date(
+    client: TestClient, lifecycle_catalog: Catalog
+) -> None:
+    r = client.get("/api/v1/models", params={"open_for_fine_tuning_until": "next year"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "open_for_fine_tuning_until"
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "suggestion"),
+    [
+        ("/api/v1/models?provder=acme", "provder", "provider"),
+        ("/api/v1/models?include_retried=true", "include_retried", "include_retired"),
+        ("/api/v1/models/acme-new?fromat=csv", "fromat", "format"),
+        ("/api/v1/gpus?tabel=throughput", "tabel", "table"),
+    ],
+)
+def test_unknown_query_parameters_are_a_422(
+    client: TestClient, lifecycle_catalog: Catalog, url: str, field: str, suggestion: str
+) -> None:
+    r = client.get(url)
+    assert r.status_code == 422
+    error = r.json()["errors"][0]
+    assert (error["field"], error["type"]) == (field, "extra_forbidden")
+    assert error["suggestions"][0] == suggestion
+
+
+def test_unknown_model_suggests_only_offered_rows(
+    client: TestClient, lifecycle_catalog: Catalog
+) -> None:
+    error = client.get("/api/v1/models/acme-ol").json()["errors"][0]
+    assert "acme-old" not in error["suggestions"]
