@@ -6,91 +6,23 @@ names the inputs that drove it, so a reader can see what to change to change the
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
 from app.domain.comparison import Approach, BreakEven, Reason, Recommendation, Warning
 from app.domain.formatting import count, usd
-from app.pricing.catalog import Catalog
 
 if TYPE_CHECKING:
     from app.domain.engine import Resolved
 
 LONG_PROMPT_TOKENS = 2000  # "a prompt of thousands of tokens"
-
-
-def add_months(start: date, months: int) -> date:
-    y, m = divmod(start.month - 1 + months, 12)
-    year, month = start.year + y, m + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-def month_of(start: date, when: date) -> int:
-    """The 1-based month of the horizon that `when` falls in (0: before month 1)."""
-    if when < start:
-        return 0
-    m = (when.year - start.year) * 12 + when.month - start.month
-    if add_months(start, m) > when:
-        m -= 1
-    return m + 1
-
-
-def lifecycle_warnings(resolved: Resolved, catalog: Catalog, start: date) -> list[Warning]:
-    horizon = resolved.scenario.workload.horizon_months
-    end = add_months(start, horizon)
-    out: list[Warning] = []
-    for costs in (resolved.prompted, resolved.finetuned):
-        entry = catalog.get(costs.model) if costs.model else None
-        if entry is None or entry.lifecycle is None:
-            continue
-        life = entry.lifecycle
-        arm = costs.name
-        for code, when, what in (
-            ("model_shutdown", life.shutdown, "shuts down"),
-            ("model_deprecated", life.deprecated, "is deprecated"),
-        ):
-            if when is None or when >= end:
-                continue
-            if when < start:
-                msg = f"{entry.id} {'was shut down' if code == 'model_shutdown' else 'was deprecated'} on {when.isoformat()}, before this scenario starts."
-            else:
-                msg = (
-                    f"{entry.id} {what} on {when.isoformat()} (month {month_of(start, when)} of "
-                    f"{horizon}): the {arm} arm must move to another model by then."
-                )
-            out.append(Warning(code=code, arm=arm, field=f"{arm}.model", message=msg))
-        closes = life.fine_tuning_closes
-        if arm == "finetuned" and closes is not None and costs.self_hosted is None:
-            if closes < start:
-                out.append(
-                    Warning(
-                        code="fine_tuning_closed",
-                        arm=arm,
-                        field="finetuned.model",
-                        message=f"New fine-tuning jobs on {entry.id} cannot be started after {closes.isoformat()}, before this scenario starts.",
-                    )
-                )
-            elif costs.retrain_every:
-                late = [
-                    m
-                    for m in range(costs.retrain_every, horizon + 1, costs.retrain_every)
-                    if add_months(start, m - 1) > closes
-                ]
-                if late:
-                    out.append(
-                        Warning(
-                            code="retraining_after_close",
-                            arm=arm,
-                            field="finetuned.retrain_every_months",
-                            message=(
-                                f"Retraining from month {late[0]} falls after {closes.isoformat()}, when new "
-                                f"fine-tuning jobs on {entry.id} can no longer be started."
-                            ),
-                        )
-                    )
-    return out
+LIFECYCLE_CODES = (
+    "model_shutdown",
+    "no_successor",
+    "fine_tuning_closed",
+    "retraining_after_closure",
+)
 
 
 def _crossing_month(volumes: Sequence[float], volume: float | None) -> int | None:
@@ -217,13 +149,22 @@ def recommend(
             "examples on every request; fine-tuning moves them into the weights.",
             "prompted.static_prompt_tokens",
         )
+    closed = False
     for w in warnings:
-        if w.code in ("model_shutdown", "fine_tuning_closed", "retraining_after_close"):
+        if w.code in LIFECYCLE_CODES:
             add("lifecycle", w.message, w.field or f"{w.arm}.model")
+        closed = closed or (w.code == "fine_tuning_closed" and w.arm == "finetuned")
 
     crossing = _crossing_month(volumes, V)
     approach: Approach
-    if crossing is not None:
+    if closed:
+        # The route cannot sell the initial training: whatever the cost, do not advise it.
+        approach = "prompt_engineering"
+        headline = (
+            f"Keep prompting: fine-tuning on {ft.model} is closed to new jobs; "
+            "price a route that is still open."
+        )
+    elif crossing is not None:
         # COST_MODEL.md's rule: below the break-even volume now, above it within the horizon.
         approach = "prompt_then_fine_tune"
         assert V is not None
