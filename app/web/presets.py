@@ -124,9 +124,7 @@ def load_presets(path: Path = PRESETS_FILE) -> tuple[Preset, ...]:
     keys = [p.key for p in parsed.presets]
     if len(set(keys)) != len(keys):
         raise PresetError(f"{path}: preset keys must be unique: {', '.join(keys)}")
-    return tuple(
-        Preset(p.key, p.label, p.summary, p.scenario, p.catalog) for p in parsed.presets
-    )
+    return tuple(Preset(p.key, p.label, p.summary, p.scenario, p.catalog) for p in parsed.presets)
 
 
 def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
