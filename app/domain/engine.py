@@ -114,6 +114,14 @@ class ArmCosts:
     retrain_every: int = 0
     as_of: date | None = None
     share: float = 1.0  # share of the volume the self-hosted capacity serves (a hybrid's core)
+    # What the months were priced from, for the Monte Carlo to re-price them per sample:
+    # the arm's own row, each month's (row, prices in force) as an index into `regimes`, and
+    # the switches applied (month, row pricing from then on; None: unchanged prices).
+    entry: ModelEntry | None = None
+    rows: tuple[ModelEntry | None, ...] = ()  # months 1..H: the row in force
+    regimes: tuple[tuple[ModelEntry | None, dict[str, tuple[float, str]]], ...] = ()
+    regime_of: tuple[int, ...] = ()
+    switches: tuple[tuple[int, ModelEntry | None], ...] = ()
     sum_variable: float = field(init=False)
     sum_fixed: float = field(init=False)  # fixed + one-off over the horizon, one-time excluded
 
@@ -583,6 +591,8 @@ def resolve_arm(
 
     self_hosted: SelfHostedCost | None = None
     regimes: dict[tuple[object, ...], _Regime] = {}
+    regime_inputs: list[tuple[ModelEntry | None, dict[str, tuple[float, str]]]] = []
+    regime_of: list[int] = []
     variable: list[float] = []
     parts: list[tuple[float, float, float, float]] = []
     models: list[str | None] = []
@@ -613,10 +623,12 @@ def resolve_arm(
                 found: list[Warning] = []
                 regime = _token_regime(arm, path, label, row, in_force, found, catalog)
                 regimes[key] = regime
+                regime_inputs.append((row, in_force))
                 for w in found:  # each kind of warning once per arm
                     if w.code not in seen_codes:
                         seen_codes.add(w.code)
                         warnings.append(w)
+            regime_of.append(list(regimes).index(key))
             variable.append(regime.variable)
             parts.append(regime.parts)
             models.append(regime.model)
@@ -705,6 +717,11 @@ def resolve_arm(
         retrain_cost=retrain_cost,
         retrain_every=retrain_every,
         as_of=min(_as_of(r) for r in used) if used and catalog_used else None,
+        entry=entry,
+        rows=tuple(rows),
+        regimes=tuple(regime_inputs),
+        regime_of=tuple(regime_of),
+        switches=tuple((sw.month, sw.successor) for sw in switches) if follow else (),
     )
 
 
@@ -876,14 +893,29 @@ def payback_month(base: list[MonthCost], other: list[MonthCost]) -> int | None:
 
 
 def volume_root(
-    base: ArmCosts, other: ArmCosts, lo: float = 0.0, hi: float = MAX_VOLUME, strict: bool = False
+    base: ArmCosts,
+    other: ArmCosts,
+    lo: float = 0.0,
+    hi: float = MAX_VOLUME,
+    strict: bool = False,
+    exact: bool = False,
 ) -> Root:
     """Smallest constant monthly volume V in [lo, hi] with total_other(V) <= total_base(V)
-    (strict: <), solved exactly over replica steps (solve.py)."""
-    a = (other.one_time + other.sum_fixed) - (base.one_time + base.sum_fixed)
-    s = other.sum_variable - base.sum_variable
-    scale = max(abs(base.steady_total(lo)), abs(other.steady_total(lo)), 1.0)
-    thr = -TIE * scale if strict else TIE * scale
+    (strict: <), solved exactly over replica steps (solve.py). Ties count within rounding
+    (TIE) unless `exact`."""
+    # Differences month by month, then summed in order (the Monte Carlo kernel sums the same
+    # way): the two arms' months share most of their digits, and subtracting sums would
+    # cancel them.
+    s = sum(o - b for o, b in zip(other.variable, base.variable, strict=True))
+    a = (other.one_time - base.one_time) + sum(
+        (of + oo) - (bf + bo)
+        for of, oo, bf, bo in zip(other.fixed, other.one_off, base.fixed, base.one_off, strict=True)
+    )
+    if exact:
+        thr = -5e-324 if strict else 0.0  # f < 0 is f <= the largest negative float
+    else:
+        scale = max(abs(base.steady_total(lo)), abs(other.steady_total(lo)), 1.0)
+        thr = -TIE * scale if strict else TIE * scale
     return first_root(a, s, other.steps(), base.steps(), lo, hi, thr)
 
 

@@ -14,6 +14,7 @@ from app.domain.comparison import Approach, BreakEven, Reason, Recommendation, W
 from app.domain.formatting import count, usd
 
 if TYPE_CHECKING:
+    from app.domain.candidates import CandidateResult, Costed, Segment
     from app.domain.engine import Resolved
 
 LONG_PROMPT_TOKENS = 2000  # "a prompt of thousands of tokens"
@@ -215,5 +216,168 @@ def recommend(
             "The fine-tuned arm is not cheaper per query; its advantage comes from fixed costs.",
             "prompted.monthly_fixed_cost",
             "finetuned.monthly_fixed_cost",
+        )
+    return Recommendation(approach=approach, headline=headline, reasons=reasons)
+
+
+def _label(c: CandidateResult) -> str:
+    return f"{c.id} ({c.model})" if c.model else c.id
+
+
+def envelope_text(segments: Sequence[Segment], labels: dict[str, str]) -> str:
+    """'Below 40k a month, A; 40k to 2M, B; above 2M, C.'"""
+    if len(segments) == 1:
+        return f"{labels[segments[0].candidate]} is cheapest at every monthly volume."
+    parts = []
+    for i, seg in enumerate(segments):
+        who = labels[seg.candidate]
+        if i == 0:
+            parts.append(f"below {count(seg.to_volume)} queries a month, {who}")
+        elif i == len(segments) - 1:
+            parts.append(f"above {count(seg.from_volume)}, {who}")
+        else:
+            parts.append(f"{count(seg.from_volume)} to {count(seg.to_volume)}, {who}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def recommend_candidates(
+    costed: Costed,
+    results: Sequence[CandidateResult],
+    ranking: Sequence[str],
+    segments: Sequence[Segment],
+    warnings: Sequence[Warning],
+) -> Recommendation:
+    """The cheapest candidate a team can actually follow, with the reasons that qualify it."""
+    s = costed.scenario
+    f = s.factors
+    H = s.workload.horizon_months
+    by_id = {r.id: r for r in results}
+    specs = {c.id: c for c in s.candidates}
+    index = {c.id: i for i, c in enumerate(s.candidates)}
+    base = by_id[s.candidates[costed.baseline_index].id]
+    reasons: list[Reason] = []
+
+    def add(code: str, text: str, *fields: str) -> None:
+        reasons.append(Reason(code=code, text=text, fields=list(fields)))
+
+    closed = {w.arm for w in warnings if w.code == "fine_tuning_closed"}
+
+    def blocker(cid: str) -> str | None:
+        spec = specs[cid]
+        if spec.kind == "hybrid":
+            return blocker(spec.core)  # type: ignore[union-attr]
+        if spec.kind != "finetuned":
+            return None
+        if cid in closed:
+            return "closed"
+        if spec.training.examples < f.min_examples:  # type: ignore[union-attr]
+            return "too_few"
+        return None
+
+    winner = next((cid for cid in ranking if blocker(cid) is None), ranking[0])
+    for cid in ranking:
+        if cid == winner:
+            break
+        why = blocker(cid)
+        core = specs[cid].core if specs[cid].kind == "hybrid" else cid  # type: ignore[union-attr]
+        ci = index[core]
+        if why == "closed":
+            add(
+                "fine_tuning_closed",
+                f"{_label(by_id[cid])} would cost less, but its fine-tuning route takes no new jobs.",
+                f"candidates.{ci}.model",
+            )
+        elif why == "too_few":
+            add(
+                "too_few_examples",
+                f"{_label(by_id[cid])} would cost less, but "
+                f"{count(specs[core].training.examples)} examples is below {count(f.min_examples)}: "  # type: ignore[union-attr]
+                "collect data first.",
+                f"candidates.{ci}.training.examples",
+                "factors.min_examples",
+            )
+    w = by_id[winner]
+    saving = w.vs_baseline.savings_over_horizon
+    scale = ["workload.queries_per_month", "workload.horizon_months"]
+    if winner == base.id:
+        add(
+            "baseline_cheapest",
+            f"Over {H} months {_label(w)} costs {usd(w.total_cost)}, less than any other candidate you can follow.",
+            *scale,
+        )
+    else:
+        add(
+            "cheaper_than_baseline",
+            f"Over {H} months {_label(w)} costs {usd(w.total_cost)}, {usd(saving)} less than the baseline {_label(base)}.",
+            *scale,
+        )
+        if w.vs_baseline.payback_month:
+            add(
+                "payback",
+                f"Against the baseline it pays back in month {w.vs_baseline.payback_month}.",
+                *scale,
+            )
+    labels = {r.id: _label(r) for r in results}
+    add("cheapest_by_volume", envelope_text(segments, labels), "workload.queries_per_month")
+    if f.requirements_volatility == "high":
+        add(
+            "requirements_change_often",
+            "Requirements change often: a prompt changes in minutes, a fine-tuned model locks behaviour in until the next training run.",
+            "factors.requirements_volatility",
+        )
+    if f.strict_format:
+        add(
+            "strict_format",
+            "A strict output format is learnt more reliably by fine-tuning than asked for in a prompt.",
+            "factors.strict_format",
+        )
+    if f.specialised_domain:
+        add(
+            "specialised_domain",
+            "A specialised vocabulary favours fine-tuning.",
+            "factors.specialised_domain",
+        )
+    for warn in warnings:
+        if warn.code in LIFECYCLE_CODES:
+            add("lifecycle", warn.message, warn.field or "candidates")
+
+    kind = specs[winner].kind
+    q_end = s.workload.queries_per_month * (1 + s.workload.monthly_growth) ** (H - 1)
+    later = next(
+        (seg for seg in segments if seg.from_volume <= q_end <= seg.to_volume), segments[-1]
+    )
+    approach: Approach
+    if (
+        kind == "prompted"
+        and specs[later.candidate].kind != "prompted"
+        and later.candidate != winner
+        and blocker(later.candidate) is None
+    ):
+        approach = "prompt_then_fine_tune"
+        headline = (
+            f"Start with {_label(w)}; move to {labels[later.candidate]} when volume passes "
+            f"{count(later.from_volume)} queries a month."
+        )
+        add(
+            "volume_grows_past_break_even",
+            f"At {s.workload.monthly_growth:.0%} growth a month, volume reaches {count(q_end)} by month {H}, where {labels[later.candidate]} is cheapest.",
+            "workload.monthly_growth",
+        )
+    elif kind == "prompted":
+        approach = "prompt_engineering"
+        headline = (
+            f"Keep {_label(w)}: no other candidate you can follow costs less over {H} months."
+            if winner == base.id
+            else f"Move to {_label(w)}: it saves {usd(saving)} over {H} months."
+        )
+    else:
+        spec = specs[winner]
+        short = spec.static_prompt_tokens if kind == "finetuned" else 1  # type: ignore[union-attr]
+        approach = "fine_tune_plus_prompt" if kind == "hybrid" or short > 0 else "fine_tuning"
+        headline = (
+            f"Choose {_label(w)}: it saves {usd(saving)} over {H} months against {_label(base)}."
+            if winner != base.id
+            else f"Keep {_label(w)}: it is the cheapest candidate over {H} months."
         )
     return Recommendation(approach=approach, headline=headline, reasons=reasons)

@@ -50,7 +50,8 @@ def _linear(a: float, s: float, left: float, right: float, thr: float) -> float 
         return left
     if s >= 0:
         return None
-    v = (thr - a) / s
+    # The tolerance decides ties at the left edge only; inside, the exact crossing.
+    v = -a / s
     if v > right:
         return None
     return max(v, left)
