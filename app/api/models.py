@@ -55,7 +55,11 @@ def refuse_unknown(request: Request, allowed: tuple[str, ...]) -> None:
                 FieldError(
                     field=name[:100],
                     reason="unknown query parameter; "
-                    + (f"this route takes {', '.join(allowed)}" if allowed else "this route takes none"),
+                    + (
+                        f"this route takes {', '.join(allowed)}"
+                        if allowed
+                        else "this route takes none"
+                    ),
                     type="extra_forbidden",
                     suggestions=difflib.get_close_matches(name, allowed, n=3, cutoff=0.4),
                 )

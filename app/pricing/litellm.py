@@ -8,9 +8,10 @@ which the table has not (or, for training prices, not reliably). The table's pri
 shown beside each changed price so the reviewer knows which page to check.
 
 Known quirks of LiteLLM's table handled here:
-- OpenAI does not bill cache writes, yet some OpenAI rows (e.g. `ft:gpt-4o-2024-11-20`) store
-  the cached-input price under `cache_creation_input_token_cost`. For OpenAI rows that field is
-  read as the cached-input price when there is no cache-read price, and never as a cache write.
+- Older OpenAI models bill no cache writes, yet some of their rows (e.g. `ft:gpt-4o-2024-11-20`)
+  store the cached-input price under `cache_creation_input_token_cost`. On OpenAI rows that
+  field is read as the cached-input price when there is no cache-read price; with one (GPT-6.x
+  and GPT-5.6 bill 30-minute cache writes) it is the cache write.
 - Some Anthropic 1-hour cache-write prices are wrong (`claude-3-haiku`: 6.0 per 1M against an
   official 0.50). Anthropic's 1-hour write is 2x input, so a value above 2x input is reported
   as suspect and never written.
@@ -124,13 +125,13 @@ def litellm_prices(
         elif key == "cache_creation_input_token_cost_above_1hr_above_200k_tokens":
             tiers.setdefault(200_000, {})["cache_write_1h"] = price
     if provider == "openai":
-        # OpenAI bills no cache writes: a "cache creation" price on an OpenAI row is the
-        # cached-input price stored under the wrong name.
+        # Older OpenAI models bill no cache writes, and on their rows a "cache creation" price
+        # without a cache-read price is the cached-input price under the wrong name. The
+        # newest (GPT-6.x, GPT-5.6) bill 30-minute cache writes and carry both fields.
         for prices in (base, *tiers.values()):
-            write = prices.pop("cache_write", None)
             prices.pop("cache_write_1h", None)
-            if write is not None and "cached_input" not in prices:
-                prices["cached_input"] = write
+            if "cached_input" not in prices and "cache_write" in prices:
+                prices["cached_input"] = prices.pop("cache_write")
     return base, tiers
 
 
@@ -239,13 +240,22 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+# Moving aliases, previews and non-text models are no rows of ours: a lead compares pinned
+# chat models. Keys matching this are never reported as new.
+_ALIAS = re.compile(
+    r"(latest|preview|exp|audio|realtime|search|image|tts|transcribe|robotics|lyria|embed)",
+    re.IGNORECASE,
+)
+
+
 def new_models(
     catalog: Catalog, table: Mapping[str, Mapping[str, Any]], today: date
 ) -> list[Difference]:
     """Current chat models of the table's providers we ship that no catalog row maps to.
 
     Only providers with at least one matched row are looked at (their LiteLLM provider names
-    are learnt from those rows), and dated snapshots of a matched key are not new models."""
+    are learnt from those rows). Not new: dated snapshots of a matched key, aliases and
+    previews (`_ALIAS`), free or unpriced entries, and entries without a `source`."""
     matched: dict[str, str] = {}  # LiteLLM key -> our provider
     for entry in catalog.models.values():
         key = matched_key(entry, table)
@@ -270,8 +280,10 @@ def new_models(
         base = snapshot.match(key)
         if base is not None and base["base"] in matched:
             continue
+        if _ALIAS.search(key) or not isinstance(row.get("source"), str):
+            continue
         prices, _ = litellm_prices(row, provider)
-        if "input" not in prices or "output" not in prices:
+        if not prices.get("input") or not prices.get("output"):
             continue
         source = row.get("source")
         cite = f"; LiteLLM cites {source}" if isinstance(source, str) else ""
@@ -313,6 +325,10 @@ def diff(
                 )
             continue
         row = table[key]
+        if entry.retired:
+            # History: its prices are no longer compared (the table often drops them).
+            out.extend(_lifecycle(entry, row, catalog, day))
+            continue
         base, tiers = litellm_prices(row, entry.provider)
         source = row.get("source")
         cite = f"LiteLLM cites {source}" if isinstance(source, str) else ""
