@@ -492,7 +492,8 @@ def _inherit_base_lifecycle(catalog: Catalog) -> None:
         update: dict[str, Any] = {"shutdown": shutdown, "fine_tuning_closes": closes}
         if shutdown != own.shutdown:
             inherited = f"shutdown {shutdown} from base model '{base.id}'"
-            update["note"] = f"{own.note}; {inherited}" if own.note else inherited
+            mine = own.note.rstrip().rstrip(".") if own.note else ""
+            update["note"] = f"{mine}; {inherited}" if mine else inherited
             update["source"] = base.lifecycle.source or own.source
         if own.deprecated is not None and shutdown is not None and shutdown < own.deprecated:
             update["deprecated"] = shutdown

@@ -137,6 +137,8 @@ def litellm_prices(
 
 def _suspect(entry: ModelEntry, key: str, value: float, prices: Mapping[str, float]) -> str:
     inp = prices.get("input", entry.prices.input)
+    if inp is None:  # quote-required: no input price to compare with
+        return ""
     if key == "cache_write_1h" and entry.provider == "anthropic" and value > 2 * inp * (1 + 1e-9):
         return f"above 2x input ({inp:g}); Anthropic's 1-hour write is 2x input"
     if key == "cached_input" and value > inp * (1 + 1e-9):
@@ -258,14 +260,14 @@ def new_models(
     previews (`_ALIAS`), free or unpriced entries, and entries without a `source`."""
     matched: dict[str, str] = {}  # LiteLLM key -> our provider
     for entry in catalog.models.values():
-        key = matched_key(entry, table)
-        if key is not None:
-            matched[key] = entry.provider
+        found = matched_key(entry, table)
+        if found is not None:
+            matched[found] = entry.provider
     providers: dict[str, str] = {}
-    for key, provider in matched.items():
-        name = table[key].get("litellm_provider")
+    for known, ours in matched.items():
+        name = table[known].get("litellm_provider")
         if isinstance(name, str):
-            providers.setdefault(name, provider)
+            providers.setdefault(name, ours)
     snapshot = re.compile(r"^(?P<base>.+?)-20\d\d-?\d\d-?\d\d$")
     out: list[Difference] = []
     for key, row in sorted(table.items()):
