@@ -301,10 +301,10 @@ def envelope(
     x = 0.0
     cur = cheapest_at(units, 0.0)
     segments: list[Segment] = []
-    for _ in range(MAX_SEGMENTS):
+    for step in range(MAX_SEGMENTS):
         # Just past the boundary: the candidate overtaken there ties with the new one within
         # rounding, and must not win back a zero-width range.
-        lo = x * (1 + 1e-12) + 1e-300 if segments else 0.0
+        lo = x * (1 + 1e-12) + 1e-300 if step else 0.0
         best: tuple[float, int] | None = None
         for j, unit in enumerate(units):
             if j != cur:
@@ -315,7 +315,8 @@ def envelope(
             segments.append(Segment(from_volume=x, to_volume=hi, candidate=ids[cur]))
             return segments, True
         v, j = best
-        segments.append(Segment(from_volume=x, to_volume=v, candidate=ids[cur]))
+        if v > x:  # a tie at a single volume (0, say) is no range of its own
+            segments.append(Segment(from_volume=x, to_volume=v, candidate=ids[cur]))
         x, cur = v, j
     segments.append(Segment(from_volume=x, to_volume=hi, candidate=ids[cheapest_at(units, hi)]))
     return segments, False

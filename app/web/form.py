@@ -422,11 +422,18 @@ def _merge(errors: Iterable[FieldError]) -> list[FieldError]:
     return list(merged.values())
 
 
-def read(items: Sequence[tuple[str, str]], price: Any) -> tuple[Reading, Any]:
+def read(
+    items: Sequence[tuple[str, str]],
+    price: Any,
+    model: type[BaseModel] = Scenario,
+    prepare: Any = None,
+) -> tuple[Reading, Any]:
     """Parse, validate and price a query string, leaving bad fields at their defaults.
 
     `price(scenario)` runs the engine; its ScenarioError marks fields too. Returns the
-    reading and whatever `price` returned (None when nothing could be priced).
+    reading and whatever `price` returned (None when nothing could be priced). `model` is the
+    scenario's class; `prepare(data)` reshapes the nested dict before validation (the
+    candidates page turns `candidates.<i>` groups into a list there).
     """
     raw: dict[str, str] = {}
     errors: list[FieldError] = []
@@ -448,7 +455,7 @@ def read(items: Sequence[tuple[str, str]], price: Any) -> tuple[Reading, Any]:
     # Each round removes at least one given field, so this ends; the bound is a backstop.
     for _ in range(len(good) + 2):
         try:
-            scenario = Scenario.model_validate(data)
+            scenario = model.model_validate(prepare(data) if prepare else data)
         except ValidationError as exc:
             found = _merge(errors_from_pydantic(exc.errors()))
             removed = _drop(data, found, ignored)
