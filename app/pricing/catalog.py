@@ -180,10 +180,13 @@ class Catalog:
         """Any row, retired ones included (a scenario naming one is answered with its successor)."""
         return self.models.get(model_id)
 
-    def offered(self) -> list[ModelEntry]:
-        """The rows a user may choose: every row but the retired ones. Every picker and the
-        default listing of /api/v1/models read this, never `models` directly."""
-        return [m for m in self.models.values() if not m.retired]
+    def offered(self, on: date | None = None) -> list[ModelEntry]:
+        """The rows a user may choose on `on` (today by default): not retired, and not shut
+        down by then. The load checks `retired` against the load date; the date here keeps a
+        long-running process from offering a model that shut down since it started. Every
+        picker and the default listing of /api/v1/models read this, never `models` directly."""
+        day = date.today() if on is None else on
+        return [m for m in self.models.values() if not m.retired and not _gone(m, day)]
 
     def suggest(self, model_id: str, n: int = 3) -> list[str]:
         return difflib.get_close_matches(model_id, [m.id for m in self.offered()], n=n, cutoff=0.4)
@@ -196,7 +199,7 @@ class Catalog:
             if entry is None or entry.lifecycle is None or entry.lifecycle.successor is None:
                 return None
             entry = self.models.get(entry.lifecycle.successor)
-            if entry is not None and not entry.retired:
+            if entry is not None and not entry.retired and not _gone(entry, date.today()):
                 return entry
         return None
 
@@ -470,6 +473,11 @@ def load_catalog(
     _inherit_base_lifecycle(catalog)
     _check_lifecycles(catalog, date.today() if today is None else today)
     return catalog
+
+
+def _gone(entry: ModelEntry, day: date) -> bool:
+    life = entry.lifecycle
+    return life is not None and life.shutdown is not None and life.shutdown <= day
 
 
 def _earlier(a: date | None, b: date | None) -> date | None:

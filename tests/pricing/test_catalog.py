@@ -554,3 +554,12 @@ def test_routes_taking_training_jobs_through_a_date(tmp_path: Path) -> None:
     assert not catalog.takes_training_jobs(ft, date(2027, 1, 6))
     # A general row has no training price: it is no route.
     assert not catalog.takes_training_jobs(catalog.models["acme-large"], date(2027, 1, 1))
+
+
+def test_a_row_that_shuts_down_while_the_process_runs_is_no_longer_offered(
+    tmp_path: Path,
+) -> None:
+    catalog = _load(tmp_path, _with(BASE, "acme-large", "lifecycle = { shutdown = 2027-01-14 }\n"))
+    assert "acme-large" in {m.id for m in catalog.offered(date(2027, 1, 13))}
+    assert "acme-large" not in {m.id for m in catalog.offered(date(2027, 1, 14))}
+    assert catalog.get("acme-large") is not None
