@@ -88,7 +88,9 @@ class Preset:
     @cached_property
     def values(self) -> tuple[tuple[str, str], ...]:
         """The scenario as the page's dotted query parameters."""
-        pairs = list(flatten_input(self.body).items())
+        # Whole numbers as the user would type them (30000000, not 30000000.0): the page's
+        # inputs show the URL's text.
+        pairs = [(k, _plain(v)) for k, v in flatten_input(self.body).items()]
         finetuned = self.scenario.finetuned
         if finetuned.model is None and finetuned.self_hosted is not None:
             # The page's model picker reads an empty value as "None" (self-trained, self-hosted);
@@ -108,6 +110,10 @@ class Preset:
             if model is not None:
                 out.append((f"{arm}.model", model))
         return out
+
+
+def _plain(text: str) -> str:
+    return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text
 
 
 def load_presets(path: Path = PRESETS_FILE) -> tuple[Preset, ...]:

@@ -230,3 +230,11 @@ def test_self_hosted_figures_must_match_the_rows_they_cite(test_catalog: Catalog
         r"'h100-sxm-runpod-secure'",
     ):
         check_presets(moved, (preset,))
+
+
+def test_preset_links_write_whole_numbers_as_typed() -> None:
+    preset = next(p for p in PRESETS if p.key == "self-hosted-extraction")
+    values = dict(preset.values)
+    assert values["workload.queries_per_month"] == "30000000"
+    assert values["finetuned.self_hosted.prefill_tokens_per_s"] == "9285.5"
+    assert values["finetuned.training.gpu_hours"] == "0.6714"
