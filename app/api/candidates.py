@@ -7,14 +7,22 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api import cache, formats
+from app.api.analysis import MAX_RANGES
 from app.api.compare import ERRORS, RESPONSES, FieldParam
 from app.api.deps import CatalogDep
 from app.api.errors import FieldError, InvalidInput, errors_from_pydantic
 from app.api.openapi import dotted_parameters
 from app.api.query import nest
+from app.domain.candidate_analysis import (
+    DEFAULT_CANDIDATE_SAMPLES,
+    CandidatesUncertainty,
+    candidate_sensitivity,
+    check_candidate_ranges,
+    simulate_candidates,
+)
 from app.domain.candidates import (
     MAX_CANDIDATES,
     CandidateCurves,
@@ -26,6 +34,8 @@ from app.domain.candidates import (
     cost,
 )
 from app.domain.scenario import Factors, Workload
+from app.domain.sensitivity import Bound, Sensitivity
+from app.domain.uncertainty import MAX_SAMPLES, Range
 from app.pricing import Catalog
 from app.settings import settings
 
@@ -246,3 +256,71 @@ async def create_candidate_curves(
 ) -> Response:
     """Every candidate's curves and the envelope, for a scenario given as JSON."""
     return _curves(scenario, catalog, format, points, volume_min, volume_max)
+
+
+# --- what moves the answer --------------------------------------------------------------
+
+
+class CandidatesSensitivityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: CandidatesScenario
+    bounds: dict[str, Bound] = Field(
+        default_factory=dict,
+        max_length=MAX_RANGES,
+        description="Explicit {low, high} per dotted input name (candidates.<i>.<field>, workload.<field>)",
+    )
+
+
+class CandidatesSensitivity(BaseModel):
+    leader: str = Field(
+        description="The candidate the tornado is for: the cheapest, or the runner-up when the baseline is cheapest"
+    )
+    baseline: str
+    tornado: Sensitivity
+
+
+class CandidatesUncertaintyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: CandidatesScenario
+    ranges: dict[str, Range] = Field(
+        default_factory=dict,
+        max_length=MAX_RANGES,
+        description="{low, mode, high, distribution} per dotted input name",
+    )
+    samples: int = Field(default=DEFAULT_CANDIDATE_SAMPLES, ge=1, le=MAX_SAMPLES)
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**63 - 1,
+        description="Omitted: a fresh seed, reported in the result",
+    )
+
+
+@router.post("/candidates/sensitivity", response_model=CandidatesSensitivity, responses=ERRORS)
+def create_candidates_sensitivity(
+    catalog: CatalogDep, request: Annotated[CandidatesSensitivityRequest, Body()]
+) -> CandidatesSensitivity:
+    """Tornado for the leading candidate against the baseline: savings, break-even volume and
+    payback with each input of the two (and of the workload) at a low and a high value."""
+    lead, tornado = candidate_sensitivity(request.scenario, catalog, request.bounds)
+    baseline = request.scenario.baseline or request.scenario.candidates[0].id
+    return CandidatesSensitivity(leader=lead, baseline=baseline, tornado=tornado)
+
+
+@router.post("/candidates/uncertainty", response_model=CandidatesUncertainty, responses=ERRORS)
+def create_candidates_uncertainty(
+    catalog: CatalogDep, request: Annotated[CandidatesUncertaintyRequest, Body()]
+) -> CandidatesUncertainty:
+    """Monte Carlo over ranges: each candidate's total and savings against the baseline, and
+    the probability that each is the cheapest over the horizon."""
+    issues = check_candidate_ranges(request.scenario, request.ranges)
+    if issues:
+        raise InvalidInput(
+            [FieldError(field=f"ranges.{i.field}", reason=i.reason, type="range") for i in issues],
+            title="Invalid ranges",
+        )
+    return simulate_candidates(
+        request.scenario, catalog, request.ranges, samples=request.samples, seed=request.seed
+    )

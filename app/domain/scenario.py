@@ -64,7 +64,6 @@ class Workload(_Input):
         description="Annual discount rate for present values (0.08 = 8% a year); month m counts (1 + r)^(-m/12)",
     )
 
-
     @field_validator("start_date")
     @classmethod
     def _start_in_calendar(cls, value: date | None) -> date | None:

@@ -178,14 +178,17 @@ def sample_range(rng: np.random.Generator, r: Range, n: int, integer: bool) -> V
     return np.rint(x) if integer else x
 
 
-def draw(ranges: dict[str, Range], n: int, seed: int) -> dict[str, Value]:
+def draw(
+    ranges: dict[str, Range], n: int, seed: int, integers: set[str] | None = None
+) -> dict[str, Value]:
     """Samples per ranged input, in name order so a seed means the same draws for any
-    request key order."""
+    request key order. `integers`: the names sampled as whole numbers (default: the
+    scenario's integer fields)."""
     rng = np.random.default_rng(seed)
-    fields = numeric_fields()
-    return {
-        name: sample_range(rng, ranges[name], n, fields[name].integer) for name in sorted(ranges)
-    }
+    if integers is None:
+        fields = numeric_fields()
+        integers = {name for name in ranges if fields[name].integer}
+    return {name: sample_range(rng, ranges[name], n, name in integers) for name in sorted(ranges)}
 
 
 # --- the vectorised cost model ----------------------------------------------------------
@@ -240,6 +243,7 @@ class _Arm:
     target_utilization: Value = 1.0
     min_replicas: Value = 0.0
     replica_monthly_cost: Value = 0.0
+    share: Value = 1.0  # of the volume the self-hosted capacity serves (a hybrid's core)
 
 
 class _Inputs:
@@ -317,9 +321,11 @@ def _variable_per_token(
     return tokens_cost * keep + errors
 
 
-def _training_cost(p: _Inputs, entry: ModelEntry | None, fallback: ModelEntry | None) -> Value:
+def _training_cost(
+    p: _Inputs, entry: ModelEntry | None, fallback: ModelEntry | None, arm: str = "finetuned"
+) -> Value:
     """engine._training_cost, elementwise: `entry`'s price first, then `fallback`'s."""
-    t = "finetuned.training"
+    t = f"{arm}.training"
     rows = [r.training for r in (entry, fallback) if r is not None and r.training is not None]
     gpu_hours = p.get(f"{t}.gpu_hours")
     if gpu_hours is not None:
@@ -331,7 +337,7 @@ def _training_cost(p: _Inputs, entry: ModelEntry | None, fallback: ModelEntry | 
                     hourly, minimum = tr.price_per_hour, tr.minimum_per_job or 0.0
                     break
         if hourly is None:
-            hourly = p("finetuned.self_hosted.gpu_hourly_price")
+            hourly = p(f"{arm}.self_hosted.gpu_hourly_price")
         return np.where(gpu_hours > 0, np.maximum(gpu_hours * hourly, minimum), 0.0)
     examples = p(f"{t}.examples")
     epochs = p.get(f"{t}.epochs")
@@ -354,8 +360,9 @@ def _months(x: Value, horizon: int) -> Array:
 
 
 def _arm(p: _Inputs, name: str, costs: ArmCosts, horizon: int) -> _Arm:
-    """The kernel's arm, priced on the same months (rows, dated prices, switches) as `costs`."""
-    ft = name == "finetuned"
+    """The kernel's arm, priced on the same months (rows, dated prices, switches) as `costs`.
+    `name` prefixes the inputs (`prompted`, `finetuned`, `candidates.2`)."""
+    ft = costs.role == "finetuned"
     months = np.arange(1, horizon + 1, dtype=np.float64)[None, :]
     if costs.self_hosted is None:
         per_regime = [_variable_per_token(p, name, row, force) for row, force in costs.regimes]
@@ -392,7 +399,7 @@ def _arm(p: _Inputs, name: str, costs: ArmCosts, horizon: int) -> _Arm:
             one_off = one_off + np.where(months == k, _col(mig), 0.0)
         return _Arm(variable, fixed, np.asarray(one_off), one_time)
     f = name
-    training = _training_cost(p, own, None)
+    training = _training_cost(p, own, None, f)
     cost_per_example = p(f"{f}.cost_per_example")
     evaluation = p(f"{f}.evaluation_cost")
     data = p(f"{f}.training.examples") * cost_per_example
@@ -401,14 +408,14 @@ def _arm(p: _Inputs, name: str, costs: ArmCosts, horizon: int) -> _Arm:
         mig = (
             migration_given
             if migration_given is not None
-            else _training_cost(p, row, own) + evaluation
+            else _training_cost(p, row, own, f) + evaluation
         )
         one_off = one_off + np.where(months == k, _col(mig), 0.0)
     every = _col(p(f"{f}.retrain_every_months"))
     extra = p(f"{f}.new_examples_per_retrain") * cost_per_example
     retrain = _col(training + evaluation + extra)
     for k, row in costs.switches:
-        after = _training_cost(p, row, own) + evaluation + extra
+        after = _training_cost(p, row, own, f) + evaluation + extra
         retrain = np.where(months >= k, _col(after), retrain)
     due = (every > 0) & (months % np.maximum(every, 1) == 0)
     one_off = one_off + np.where(due, retrain, 0.0)
@@ -443,6 +450,8 @@ def _rows(arm: _Arm, rows: slice) -> _Arm:
 def _hosting(arm: _Arm, volumes: Array) -> Value:
     if arm.seconds_per_query is None:
         return 0.0
+    if _per_sample(arm.share) or arm.share != 1.0:
+        volumes = volumes * _col(arm.share)
     peak_qps = volumes / SECONDS_PER_MONTH * _col(arm.peak_to_average)
     replicas = np.maximum(
         _col(arm.min_replicas),

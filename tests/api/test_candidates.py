@@ -137,3 +137,32 @@ def test_dotted_candidates_must_be_numbered_without_gaps(client: TestClient) -> 
     assert _errors(unknown) == ["candidates.0.nonsense"]
     kindless = client.get("/api/v1/candidates?candidates.0.id=a&candidates.1.id=b")
     assert "candidates.0" in _errors(kindless)[0]
+
+
+def test_sensitivity_and_uncertainty_accept_candidates(client: TestClient) -> None:
+    s = client.post("/api/v1/candidates/sensitivity", json={"scenario": BODY})
+    assert s.status_code == 200, s.text
+    data = s.json()
+    assert data["baseline"] == "now" and data["leader"] in {"lora", "mix"}
+    assert data["tornado"]["bars"]
+    u = client.post(
+        "/api/v1/candidates/uncertainty",
+        json={
+            "scenario": BODY,
+            "ranges": {"workload.queries_per_month": {"low": 1e4, "mode": 5e5, "high": 5e7}},
+            "samples": 500,
+            "seed": 3,
+        },
+    )
+    assert u.status_code == 200, u.text
+    odds = {c["id"]: c["probability_cheapest"] for c in u.json()["candidates"]}
+    assert set(odds) == {"now", "lora", "mix"} and abs(sum(odds.values()) - 1) < 1e-9
+    bad = client.post(
+        "/api/v1/candidates/uncertainty",
+        json={
+            "scenario": BODY,
+            "ranges": {"candidates.9.output_tokens": {"low": 1, "mode": 2, "high": 3}},
+        },
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "ranges.candidates.9.output_tokens"

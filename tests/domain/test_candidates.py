@@ -306,3 +306,65 @@ def test_a_price_problem_names_the_candidate_path() -> None:
     with pytest.raises(ScenarioError) as exc:
         cost(s, CATALOG, TODAY)
     assert [i.field for i in exc.value.issues] == ["candidates.1.prices.output"]
+
+
+# --- what moves the answer --------------------------------------------------------------
+
+MIXED = candidates(
+    {"id": "now", "kind": "prompted", "model": "big"},
+    {"id": "cheap", "kind": "prompted", "model": "small"},
+    {"id": "lora", "kind": "finetuned", "model": "ft:small", "training": {"examples": 2000}},
+    {"id": "own", "kind": "finetuned", **SELF_HOSTED},
+    {"id": "mix", "kind": "hybrid", "core": "own", "fallback": "now", "core_share": 0.9},
+    workload={"queries_per_month": 2_000_000},
+)
+
+
+def test_collapsed_ranges_give_the_engines_totals_and_a_certain_winner() -> None:
+    from app.domain.candidate_analysis import simulate_candidates
+    from app.domain.uncertainty import Range
+
+    point = Range(low=2e6, mode=2e6, high=2e6)
+    mc = simulate_candidates(
+        MIXED, CATALOG, {"workload.queries_per_month": point}, samples=50, seed=1, today=TODAY
+    )
+    direct = compare_candidates(MIXED, CATALOG, today=TODAY)
+    for odds, c in zip(mc.candidates, direct.candidates, strict=True):
+        assert odds.total_cost.p10 == odds.total_cost.p90 == c.total_cost
+        assert odds.probability_cheapest == (1.0 if c.id == direct.ranking[0] else 0.0)
+
+
+def test_the_odds_of_being_cheapest_add_up_and_follow_volume() -> None:
+    from app.domain.candidate_analysis import simulate_candidates
+    from app.domain.uncertainty import Range
+
+    ranges = {
+        "workload.queries_per_month": Range(low=1e4, mode=2e6, high=5e7),
+        "candidates.4.core_share": Range(low=0.5, mode=0.9, high=1.0),
+    }
+    mc = simulate_candidates(MIXED, CATALOG, ranges, samples=2000, seed=7, today=TODAY)
+    assert sum(o.probability_cheapest for o in mc.candidates) == pytest.approx(1.0)
+    again = simulate_candidates(MIXED, CATALOG, ranges, samples=2000, seed=7, today=TODAY)
+    assert again == mc
+    # At low volume the cheap prompted model wins, at high volume the GPUs: both happen.
+    odds = {o.id: o.probability_cheapest for o in mc.candidates}
+    assert odds["cheap"] > 0 and odds["own"] > 0
+
+
+def test_the_tornado_is_for_the_leader_against_the_baseline() -> None:
+    from app.domain.candidate_analysis import candidate_sensitivity, with_value
+
+    lead, tornado = candidate_sensitivity(MIXED, CATALOG, today=TODAY)
+    direct = compare_candidates(MIXED, CATALOG, today=TODAY)
+    assert lead == direct.ranking[0] != "now"
+    leader = next(c for c in direct.candidates if c.id == lead)
+    assert tornado.base_savings == leader.vs_baseline.savings_over_horizon
+    bar = next(b for b in tornado.bars if b.input == "workload.queries_per_month")
+    low = compare_candidates(with_value(MIXED, bar.input, bar.low_value), CATALOG, today=TODAY)
+    assert (
+        bar.savings_low
+        == next(c for c in low.candidates if c.id == lead).vs_baseline.savings_over_horizon
+    )
+    assert all(
+        b.input.startswith(("workload.", "candidates.0.", "candidates.3.")) for b in tornado.bars
+    )

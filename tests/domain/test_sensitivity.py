@@ -140,7 +140,9 @@ def test_rates_move_by_absolute_steps_clamped_to_their_limits(catalog: Catalog) 
     data = _set(
         _set(CATALOG_PRICED, "prompted.cache_hit_rate", 0.9), "workload.monthly_growth", -0.48
     )
-    bars = {b.input: b for b in sensitivity(Scenario.model_validate(data), catalog, today=TODAY).bars}
+    bars = {
+        b.input: b for b in sensitivity(Scenario.model_validate(data), catalog, today=TODAY).bars
+    }
     assert (
         bars["prompted.cache_hit_rate"].low_value,
         bars["prompted.cache_hit_rate"].high_value,
@@ -165,7 +167,9 @@ def test_catalog_price_is_varied_around_its_effective_value(catalog: Catalog) ->
     scenario = Scenario.model_validate(CATALOG_PRICED)
     base = compare(scenario, catalog, today=TODAY)
     bar = next(
-        b for b in sensitivity(scenario, catalog, today=TODAY).bars if b.input == "prompted.prices.output"
+        b
+        for b in sensitivity(scenario, catalog, today=TODAY).bars
+        if b.input == "prompted.prices.output"
     )
     price = base.prompted.prices["output"].value
     assert (bar.base_value, bar.low_value, bar.high_value) == (price, price * 0.5, price * 2)
@@ -193,7 +197,9 @@ def test_inputs_that_do_not_apply_are_skipped_with_a_reason(catalog: Catalog) ->
 def test_a_bar_flips_when_the_sign_of_the_savings_changes(catalog: Catalog) -> None:
     # HAND at 500k queries saves money (V* ~ 412k); at 250k it does not.
     data = _set(HAND, "workload.queries_per_month", 500_000)
-    bars = {b.input: b for b in sensitivity(Scenario.model_validate(data), catalog, today=TODAY).bars}
+    bars = {
+        b.input: b for b in sensitivity(Scenario.model_validate(data), catalog, today=TODAY).bars
+    }
     assert bars["workload.queries_per_month"].flips
     assert (
         bars["workload.queries_per_month"].savings_low
@@ -211,7 +217,8 @@ def test_explicit_bounds_replace_the_defaults_and_add_inputs(catalog: Catalog) -
         {
             "workload.queries_per_month": Bound(low=10_000, high=1_000_000),
             "finetuned.retrain_every_months": Bound(low=1, high=6),
-        }, today=TODAY,
+        },
+        today=TODAY,
     )
     bars = {b.input: b for b in result.bars}
     assert (

@@ -202,7 +202,14 @@ def test_triangular_and_pert_samples_stay_in_range_and_centre_on_the_mode(catalo
     scenario = Scenario.model_validate(PER_TOKEN)
     for dist in ("triangular", "pert"):
         r = Range(low=10_000, mode=40_000, high=100_000, distribution=dist)
-        out = run(scenario, catalog, {"workload.queries_per_month": r}, samples=20_000, seed=5, today=TODAY)
+        out = run(
+            scenario,
+            catalog,
+            {"workload.queries_per_month": r},
+            samples=20_000,
+            seed=5,
+            today=TODAY,
+        )
         x = out.samples["workload.queries_per_month"]
         assert x.min() >= 10_000 and x.max() <= 100_000
         expected_mean = 50_000 if dist == "triangular" else (10_000 + 4 * 40_000 + 100_000) / 6
@@ -215,7 +222,8 @@ def test_integer_inputs_are_sampled_as_integers(catalog: Catalog) -> None:
         catalog,
         {"finetuned.training.examples": Range(low=100, mode=150, high=900)},
         samples=1_000,
-        seed=2, today=TODAY,
+        seed=2,
+        today=TODAY,
     )
     x = out.samples["finetuned.training.examples"]
     assert np.array_equal(x, np.rint(x)) and x.min() >= 100 and x.max() <= 900
@@ -260,7 +268,9 @@ def test_bad_ranges_are_rejected_naming_the_input(
     catalog: Catalog, ranges: dict[str, Range], field: str, reason: str
 ) -> None:
     with pytest.raises(ScenarioError) as info:
-        simulate(Scenario.model_validate(PER_TOKEN), catalog, ranges, samples=10, seed=1, today=TODAY)
+        simulate(
+            Scenario.model_validate(PER_TOKEN), catalog, ranges, samples=10, seed=1, today=TODAY
+        )
     assert info.value.issues[0].field == field
     assert reason in info.value.issues[0].reason
 
@@ -279,7 +289,8 @@ def test_a_range_the_engine_cannot_price_at_its_extreme_is_rejected(catalog: Cat
             catalog,
             {"prompted.cache_hit_rate": Range(low=0, mode=0, high=0.5)},
             samples=10,
-            seed=1, today=TODAY,
+            seed=1,
+            today=TODAY,
         )
     assert info.value.issues[0].field == "prompted.prices.cached_input"
 
@@ -420,7 +431,12 @@ def test_more_volume_never_lowers_the_chance_of_payback(
             distribution=dist,
         )
         return simulate(
-            scenario, catalog, {"workload.queries_per_month": r}, samples=400, seed=seed, today=TODAY
+            scenario,
+            catalog,
+            {"workload.queries_per_month": r},
+            samples=400,
+            seed=seed,
+            today=TODAY,
         )
 
     before, after = at(0.0), at(shift)
