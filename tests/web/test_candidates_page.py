@@ -152,9 +152,15 @@ def test_cards_add_remove_reorder_and_round_trip_the_url(page: Any, base_url: st
     page.reload()
     assert page.locator("#f-candidates-2-output_tokens").input_value() == "900"
     assert page.url == url
+    assert watch.errors == []
+    # A new kind redraws the card's inputs (this card's explicit prices now lack a training
+    # price: the page answers 422 and asks for it).
+    with page.expect_navigation():
+        page.locator("#f-candidates-2-kind").select_option("finetuned")
+    assert page.locator("#f-candidates-2-training-examples").is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "candidates-page.png"), full_page=True)
-    assert watch.errors == []
+    assert "candidates.2.training.price_per_mtok" in page.locator("#results").inner_text()
     assert watch.foreign(base_url) == []
 
 
