@@ -7,8 +7,9 @@ PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 ENCODINGS := .cache/tiktoken/.verified
 export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
+comma := ,
 
-.PHONY: run test lint fmt bench soak setup browser wrk clean
+.PHONY: run test lint fmt bench soak setup browser calc wrk image image-test base-image clean
 
 # Reinstall only when the project's dependencies change.
 # constraints.txt pins the exact versions the suite was run with.
@@ -67,6 +68,42 @@ bench: setup wrk
 # SOAK_ARGS="--seconds 300" for a longer run.
 soak: setup
 	$(PY) bench/soak.py $(SOAK_ARGS)
+
+# --- the container image (docs/deploy.md) ---------------------------------------------------
+# DOCKER: the client (BuildKit is needed for the CA secret: Docker 23+, or DOCKER_BUILDKIT=1).
+# BASE_IMAGE: the base of both stages (default: the Dockerfile's python:3.11.x-slim-bookworm);
+#   a mirror's copy, or `make base-image`'s where Docker Hub is unreachable.
+# CA_BUNDLE: a PEM file of the CA a TLS-intercepting proxy signs with, passed as a BuildKit
+#   secret: the build's downloads trust it, and no layer of the image holds it.
+DOCKER ?= docker
+IMAGE ?= tune-or-prompt
+BASE_IMAGE ?=
+CA_BUNDLE ?=
+DOCKER_BUILD_FLAGS ?=
+BASE_TAG ?= tune-or-prompt-base:bookworm
+DEBIAN_MIRROR ?= http://deb.debian.org/debian
+
+image:
+	DOCKER_BUILDKIT=1 $(DOCKER) build -t $(IMAGE) \
+		$(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+		$(if $(CA_BUNDLE),--secret id=ca_bundle$(comma)src=$(CA_BUNDLE)) \
+		$(DOCKER_BUILD_FLAGS) .
+
+# Builds the image, then runs it read-only, without network, as a non-root user and checks
+# it from inside (tests/test_image.py). Skips loudly where no Docker daemon answers; fails
+# instead under CI=true with IMAGE_TEST_REQUIRED=true.
+image-test: $(INSTALLED)
+	@if $(DOCKER) version --format '{{.Server.Version}}' >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory image && \
+		TUNE_IMAGE=$(IMAGE) DOCKER=$(DOCKER) $(PY) -m pytest tests/test_image.py -p no:cacheprovider -rs -v; \
+	elif [ "$$CI" = true ] && [ "$$IMAGE_TEST_REQUIRED" = true ]; then \
+		echo "FAILED: no Docker daemon answers ($(DOCKER) version)"; exit 1; \
+	else echo "SKIPPED (image test not run): no Docker daemon answers ($(DOCKER) version)"; fi
+
+# A minimal Debian base with Python from Debian's packages, from a Debian mirror only (root,
+# debootstrap and a daemon): `make base-image && make image BASE_IMAGE=$(BASE_TAG)`.
+base-image:
+	docker/base-image.sh $(BASE_TAG) $(DEBIAN_MIRROR)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
