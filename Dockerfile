@@ -13,11 +13,16 @@
 #                                           downloads; mounted per step, never in a layer
 #   --build-arg BASE_IMAGE=...              a mirrored python image, or `make base-image`'s
 #                                           Debian-packaged one when Docker Hub is unreachable
+#   --build-arg PIP_INDEX_URL=...           a PyPI mirror
 
 ARG BASE_IMAGE=python:3.11.14-slim-bookworm
 
 # ---- build: dependencies and tiktoken's encodings -----------------------------------------
 FROM ${BASE_IMAGE} AS build
+
+# A PyPI mirror for the build's downloads (pip reads it from the environment). It is recorded
+# in the build's history: give credentials through the mirror's own means, not in this URL.
+ARG PIP_INDEX_URL=https://pypi.org/simple
 
 # DL3064 matches "TOKEN" in TIKTOKEN_CACHE_DIR, a path and no secret.
 # hadolint ignore=DL3064

@@ -7,11 +7,13 @@ Plain ASGI middleware, outermost, so it compresses what every route and layer be
   (settings.gzip_level, settings.brotli_level): on the slider path compression costs CPU on
   every move, and bench/compression.py shows levels 1-2 already get a 20 KB fragment to about
   a fifth of its size for a fraction of the cost of zlib's default 6.
-- A static file (streamed by StaticFiles) is never compressed per request: every file under
-  static/ is compressed once, at the highest levels worth their time, when the app starts;
-  a streamed answer whose bytes are one of those files is sent from memory. Files are found
-  by their content (size, then digest), not their URL, so any URL scheme for static files
-  (content-hashed names, a version prefix) works unchanged.
+- A static file (served by StaticFiles) is never compressed per request: every file under
+  static/ is compressed once, at higher levels, in a thread the app starts at start-up; an
+  answer whose bytes are one of those files is sent from memory. Files are found by their
+  content (size, then digest), not their URL, so any URL scheme for static files
+  (content-hashed names, a version prefix) works unchanged. The thread takes about 0.3 s of
+  CPU (most of it the 1.7 MB Swagger bundle), so start-up does not wait for it: until it is
+  done static files go uncompressed, which is correct, only larger.
 
 Only complete 200 answers of text types above settings.compression_min_bytes are compressed;
 every answer of such a type says `Vary: Accept-Encoding`, so a shared cache keeps the
@@ -22,6 +24,7 @@ identity answer, the meaning does not (RFC 9110 8.8.1).
 from __future__ import annotations
 
 import hashlib
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -151,14 +154,19 @@ def _files(directory: Path) -> Iterator[Path]:
 
 # One set per process and directory: an app built twice (tests) does not compress twice.
 _prepared: dict[tuple[Path, int, tuple[tuple[str, int, int], ...]], StaticVariants] = {}
+_preparing = threading.Lock()
 
 
 def static_variants(directory: Path, min_bytes: int) -> StaticVariants:
-    signature = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in _files(directory))
-    key = (directory, min_bytes, signature)
-    if key not in _prepared:
-        _prepared[key] = StaticVariants.of(directory, min_bytes)
-    return _prepared[key]
+    """The compressed static files, computed on the first call; later callers wait for it."""
+    with _preparing:
+        signature = tuple(
+            (str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in _files(directory)
+        )
+        key = (directory, min_bytes, signature)
+        if key not in _prepared:
+            _prepared[key] = StaticVariants.of(directory, min_bytes)
+        return _prepared[key]
 
 
 def _merge_vary(headers: MutableHeaders) -> None:
@@ -181,12 +189,20 @@ class CompressionMiddleware:
     def __init__(self, app: ASGIApp, static_dir: Path = ROOT / "static") -> None:
         self.app = app
         self.static_dir = static_dir
-        self.static: StaticVariants | None = None
+        self.static = StaticVariants()  # none until the start-up thread has compressed them
+        self.ready = threading.Event()
+        self._started = False
 
-    def prepare(self) -> StaticVariants:
-        if self.static is None:
+    def prepare_in_background(self) -> None:
+        if self._started:
+            return
+        self._started = True
+
+        def run() -> None:
             self.static = static_variants(self.static_dir, settings.compression_min_bytes)
-        return self.static
+            self.ready.set()
+
+        threading.Thread(target=run, name="compress-static", daemon=True).start()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -198,14 +214,15 @@ class CompressionMiddleware:
         coding = None
         if scope["method"] == "GET":
             coding = choose(Headers(scope=scope).get("accept-encoding", ""))
-        await self.app(scope, receive, _Compressing(send, coding, self.prepare()).send)
+        await self.app(scope, receive, _Compressing(send, coding, self.static).send)
 
     def _preparing(self, receive: Receive) -> Receive:
-        # Compress static files once, before the server accepts its first request.
+        # Compress static files once per process, in a thread beside serving, so start-up
+        # does not wait for it.
         async def wrapped() -> Message:
             message = await receive()
             if message["type"] == "lifespan.startup" and settings.compression:
-                self.prepare()
+                self.prepare_in_background()
             return message
 
         return wrapped

@@ -31,6 +31,11 @@ def client() -> Iterator[TestClient]:
     from app.main import create_app
 
     with TestClient(create_app()) as c:
+        # Static files are compressed in a thread started at start-up: wait for it here.
+        layer = c.app.middleware_stack  # type: ignore[attr-defined]
+        while not isinstance(layer, compression.CompressionMiddleware):
+            layer = layer.app
+        assert layer.ready.wait(timeout=60)
         yield c
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
 import uuid
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -189,3 +191,28 @@ def test_the_healthcheck_reports_healthy(container: tuple[str, float]) -> None:
             break
         time.sleep(1)
     assert health == "healthy", docker("inspect", "--format", "{{json .State.Health}}", name)
+
+
+def pem_blocks(text: str) -> list[str]:
+    return re.findall(r"-----BEGIN CERTIFICATE-----\n(.*?)-----END CERTIFICATE-----", text, re.S)
+
+
+def test_the_build_ca_bundle_is_nowhere_in_the_image(container: tuple[str, float]) -> None:
+    """CA_BUNDLE (the secret `make image` was given) left no certificate in any layer."""
+    secret = os.environ.get("CA_BUNDLE", "")
+    if not secret:
+        pytest.skip("the image was built without a CA_BUNDLE secret")
+    name, _ = container
+    own = set(pem_blocks(docker("exec", name, "cat", "/etc/ssl/certs/ca-certificates.crt")))
+    # The proxy's certificates: those of the secret that the base image does not ship.
+    extra = [b for b in pem_blocks(Path(secret).read_text(encoding="utf-8")) if b not in own]
+    if not extra:
+        pytest.skip("CA_BUNDLE holds only certificates the base image ships: nothing to look for")
+    for block in extra:
+        line = block.splitlines()[len(block.splitlines()) // 2]
+        found = subprocess.run(
+            [DOCKER, "exec", "--user", "0", name, "grep", "-rlF", line, "/etc", "/opt", "/srv", "/usr/local",
+             "/tmp", "/run", "/root", "/var"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert found.stdout.strip() == "", found.stdout
