@@ -6,6 +6,12 @@ CSV. Each is compressed exactly as app/compression.py compresses it (zlib with a
 header; brotli in one call), in process, `repeats` times per level; the table gives the
 compressed size, its share of the original and the median time in microseconds.
 
+Then the whole answer with and without compression: the results fragment for a new scenario
+on every request (the slider path: no response cache), asked of the app's ASGI callable
+directly, identity, gzip and brotli in turn within each round so that a busy machine slows
+all three alike. The time is the server's whole work for the request (routing, compute,
+charts, template, middleware, compression), without a network or a client.
+
     python bench/compression.py [repeats] [--write-doc]
 
 `--write-doc` rewrites the marked section of docs/performance.md with this run's table.
@@ -86,6 +92,76 @@ def median_us(fn: Callable[[bytes], bytes], data: bytes, repeats: int) -> float:
     return statistics.median(samples)
 
 
+async def asgi_get(app: object, path: str, headers: list[tuple[bytes, bytes]]) -> int:
+    """One GET through the ASGI app; returns the body's length on the wire."""
+    path, _, query = path.partition("?")
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": query.encode(), "headers": [(b"host", b"bench"), *headers],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    size = 0
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        nonlocal size
+        if message["type"] == "http.response.body":
+            size += len(message.get("body", b""))  # type: ignore[arg-type]
+
+    await app(scope, receive, send)  # type: ignore[operator]
+    return size
+
+
+def whole_answers(rounds: int) -> str:
+    import asyncio
+
+    from fastapi.testclient import TestClient
+
+    from app.api import cache
+    from app.main import app
+
+    cache.responses.maxsize = 0  # every request computes, as on the slider path
+    base = urlencode({k: v for k, v in PER_TOKEN.items() if k != "workload.queries_per_month"})
+    variants = {
+        "identity": [(b"hx-request", b"true")],
+        "gzip": [(b"hx-request", b"true"), (b"accept-encoding", b"gzip, deflate")],
+        "brotli": [(b"hx-request", b"true"), (b"accept-encoding", b"gzip, deflate, br")],
+    }
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    sizes: dict[str, int] = {}
+    with TestClient(app):  # runs the lifespan (catalog, templates, static compression)
+        loop = asyncio.new_event_loop()
+        try:
+            volume = 1_000_000
+            for i in range(rounds + 20):
+                for name, headers in variants.items():
+                    volume += 1
+                    path = f"/?{base}&workload.queries_per_month={volume}"
+                    t0 = time.perf_counter_ns()
+                    sizes[name] = loop.run_until_complete(asgi_get(app, path, headers))
+                    if i >= 20:  # the first rounds warm caches (imports, validators)
+                        times[name].append((time.perf_counter_ns() - t0) / 1000)
+        finally:
+            loop.close()
+    identity = statistics.median(times["identity"])
+    lines = [
+        f"**The whole answer**: the results fragment for a new scenario each request, through "
+        f"the app's ASGI callable in process, {rounds} rounds of identity, gzip and brotli in "
+        "turn (settings.gzip_level and brotli_level as configured).",
+        "",
+        "| answer | bytes sent | median µs per request | vs identity |",
+        "|---|---|---|---|",
+    ]
+    for name in variants:
+        med = statistics.median(times[name])
+        lines.append(f"| {name} | {sizes[name]:,} | {med:,.0f} | {med / identity:.2f}× time |")
+        print(f"  whole answer, {name}: {sizes[name]} bytes, {med:.0f} µs", file=sys.stderr)
+    return "\n".join(lines)
+
+
 def table(repeats: int) -> str:
     codecs: list[tuple[str, Callable[[bytes], bytes]]] = [
         *((f"gzip {level}", gzip_at(level)) for level in GZIP_LEVELS),
@@ -112,6 +188,7 @@ def table(repeats: int) -> str:
         f"{repeats} times per level in one process, the median of the times.",
         "",
     ]
+    lines += [whole_answers(max(100, repeats)), ""]
     return "\n".join(head + lines).rstrip()
 
 

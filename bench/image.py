@@ -5,7 +5,9 @@ the last worker's "Application startup complete" (uvicorn's, timestamped by the 
 `docker logs -t`), so the polling of a client adds nothing. The container runs as the image
 test runs it: read-only, no network, non-root. Prints a Markdown table; asserts nothing.
 
-    python bench/image.py [IMAGE] [--starts 3]     (DOCKER: the client, default docker)
+    python bench/image.py [IMAGE] [--starts 3] [--write-doc]     (DOCKER: the client)
+
+`--write-doc` puts the table between the image markers of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -64,13 +66,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("image", nargs="?", default="tune-or-prompt")
     parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--write-doc", action="store_true")
     args = parser.parse_args()
     size = int(docker("image", "inspect", "--format", "{{.Size}}", args.image))
     load = Path("/proc/loadavg").read_text().split()[0]
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from bench.harness import Server
 
-    rows = []
+    rows: list[str] = []
+    out: list[str] = []
     for workers in (1, 2):
         firsts, lasts, local = [], [], []
         for _ in range(args.starts):
@@ -92,19 +96,32 @@ def main() -> None:
             f"| median {statistics.median(lasts):.2f} s · max {max(lasts):.2f} s | |"
         )
         print(f"  WORKERS={workers}: {firsts} {lasts} local {local}", file=sys.stderr)
-    print(
+    out.append(
         f"Measured {date.today().isoformat()} with `python bench/image.py {args.image}` "
         f"(Docker {docker('version', '--format', '{{.Server.Version}}')}); load average "
         f"{load} when it started.\n"
     )
-    print(
+    out.append(
         f"Each start-up figure is of {args.starts} cold starts; the last column is the app started"
     )
-    print("outside the container with `python -m app`'s options (bench/serve.py), to its first")
-    print("/healthz 200, alternating with the container's starts.\n")
-    print("| measurement | value | outside the container |\n|---|---|---|")
-    print(f"| image size (`docker image inspect`, uncompressed) | {size / 1e6:.0f} MB | |")
-    print("\n".join(rows))
+    out.append(
+        "outside the container with `python -m app`'s options (bench/serve.py), to its first"
+    )
+    out.append("/healthz 200, alternating with the container's starts.\n")
+    out.append("| measurement | value | outside the container |\n|---|---|---|")
+    out.append(f"| image size (`docker image inspect`, uncompressed) | {size / 1e6:.0f} MB | |")
+    out.append("\n".join(rows))
+
+    section = "\n".join(out)
+    print(section)
+    if args.write_doc:
+        doc = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+        text = doc.read_text(encoding="utf-8")
+        head, rest = text.split("<!-- image:start -->", 1)
+        _, tail = rest.split("<!-- image:end -->", 1)
+        doc.write_text(
+            f"{head}<!-- image:start -->\n{section}\n<!-- image:end -->{tail}", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":
