@@ -24,6 +24,7 @@ identity answer, the meaning does not (RFC 9110 8.8.1).
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import threading
 import zlib
 from collections.abc import Iterator
@@ -144,8 +145,6 @@ class StaticVariants:
 
 
 def _files(directory: Path) -> Iterator[Path]:
-    import mimetypes
-
     for path in sorted(directory.rglob("*")):
         kind, _ = mimetypes.guess_type(path.name)
         if path.is_file() and kind is not None and compressible(kind):
