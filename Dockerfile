@@ -20,8 +20,8 @@ ARG BASE_IMAGE=python:3.11.14-slim-bookworm
 # ---- build: dependencies and tiktoken's encodings -----------------------------------------
 FROM ${BASE_IMAGE} AS build
 
-# A PyPI mirror for the build's downloads (pip reads it from the environment). It is recorded
-# in the build's history: give credentials through the mirror's own means, not in this URL.
+# A PyPI mirror for the build's downloads (pip reads it from the environment). Only this
+# stage sees it, but the builder's cache keeps it: no credentials in this URL.
 ARG PIP_INDEX_URL=https://pypi.org/simple
 
 # DL3064 matches "TOKEN" in TIKTOKEN_CACHE_DIR, a path and no secret.

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     compression: bool = Field(
         default=True,
         description="Compress answers with brotli or gzip for clients that accept it "
-        "(Accept-Encoding); static files are compressed once at start-up.",
+        "(Accept-Encoding); static files are compressed once, at start-up.",
     )
     compression_min_bytes: int = Field(
         default=1024,
