@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,7 +47,7 @@ def skip_loudly(reason: str) -> None:
     message = f"IMAGE TEST NOT RUN: {reason}"
     if os.environ.get("CI") == "true" and os.environ.get("IMAGE_TEST_REQUIRED") == "true":
         pytest.fail(message)
-    warnings.warn(message, pytest.PytestWarning, stacklevel=2)
+    print(f"\nSKIPPING: {message}")
     pytest.skip(message)
 
 

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -75,7 +74,7 @@ def skip_loudly(reason: str) -> None:
     message = f"LIBREOFFICE TEST NOT RUN: {reason}"
     if os.environ.get("CI") == "true":
         pytest.fail(message + " (make test installs libreoffice-calc under CI=true)")
-    warnings.warn(message, pytest.PytestWarning, stacklevel=2)
+    print(f"\nSKIPPING: {message}")
     pytest.skip(message)
 
 
