@@ -12,7 +12,9 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api import router as api_router
+from app.compression import CompressionMiddleware
 from app.domain import encodings
+from app.http_cache import ETagMiddleware
 from app.middleware import SecurityMiddleware
 from app.pricing import get_catalog
 from app.settings import ROOT
@@ -56,7 +58,9 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(ETagMiddleware)  # inside SecurityMiddleware: a 304 gets its headers
     app.add_middleware(SecurityMiddleware)
+    app.add_middleware(CompressionMiddleware)  # outermost: compresses what the rest wrote
     app.include_router(api_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
