@@ -7,10 +7,12 @@ Money is USD, token prices USD per 1M tokens, volume queries per month, time who
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_VOLUME = 1e12  # queries per month; also the ceiling of the break-even volume search
 MAX_TOKENS = 1e7
@@ -18,9 +20,67 @@ MAX_PRICE = 1e5  # USD per 1M tokens
 MAX_MONEY = 1e12  # USD
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Validation context of text read from a query string: numbers arrive as text there.
+FROM_TEXT = {"from_text": True}
+
+
 class _Input(BaseModel):
     # Unknown fields are errors: a typo in a spreadsheet URL must not fall back to a default.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_types(cls, value: Any, info: ValidationInfo) -> Any:
+        # The types the OpenAPI schema states, which pydantic's lax mode stretches: JSON true
+        # is not a number, "5" in a JSON body is not one either (query strings, validated with
+        # FROM_TEXT, are text), and 0 or "0" is not a date (lax mode reads 1970-01-01).
+        kind = _kinds(cls).get(info.field_name or "", "")
+        if isinstance(value, bool) and kind.startswith("number"):
+            raise ValueError("expected a number, not true or false")
+        if isinstance(value, str):
+            if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
+                raise ValueError("text holds a lone surrogate (\\ud800-\\udfff), not a character")
+            if kind == "date":
+                if not _ISO_DATE.fullmatch(value):
+                    raise ValueError("expected an ISO date, YYYY-MM-DD")
+                return date.fromisoformat(value)
+            if kind == "number" and not (info.context or {}).get("from_text"):
+                raise ValueError("expected a number, not a string")
+        elif kind == "date" and value is not None and not isinstance(value, date):
+            raise ValueError("expected an ISO date, YYYY-MM-DD")
+        return value
+
+
+def _kinds(model: type[BaseModel]) -> dict[str, str]:
+    """Field name -> "number", "number_or_text" (epochs: a number or 'auto'), "date" or ""."""
+    found = _KINDS.get(model)
+    if found is None:
+        found = {name: _kind(info.annotation) for name, info in model.model_fields.items()}
+        _KINDS[model] = found
+    return found
+
+
+def _kind(annotation: Any) -> str:
+    types: set[Any] = set()
+    stack = [annotation]
+    while stack:
+        t = stack.pop()
+        origin = get_origin(t)
+        if origin is Annotated:
+            stack.append(get_args(t)[0])
+        elif origin in (Union, UnionType):
+            stack.extend(get_args(t))
+        else:
+            types.add(origin or t)
+    if date in types:
+        return "date"
+    if types & {float, int} and bool not in types:
+        return "number_or_text" if types & {str, Literal} else "number"
+    return ""
+
+
+_KINDS: dict[type[BaseModel], dict[str, str]] = {}
 
 
 Rate = Annotated[float, Field(ge=0, le=1)]
@@ -123,7 +183,7 @@ class PromptedArm(Arm):
 class Training(_Input):
     examples: int = Field(default=1000, ge=0, le=100_000_000, description="Training examples")
     tokens_per_example: Tokens = Field(default=1000, description="Tokens per training example")
-    epochs: float | Literal["auto"] = Field(
+    epochs: Annotated[float, Field(gt=0, le=100)] | Literal["auto"] = Field(
         default="auto",
         description="Passes over the training file; 'auto' follows OpenAI's default rule (3, adjusted for very small or large files)",
     )
@@ -142,12 +202,6 @@ class Training(_Input):
         le=1e4,
         description="USD per training GPU-hour (defaults to the catalog's hourly training price or the self-hosted GPU price)",
     )
-
-    @model_validator(mode="after")
-    def _epochs_positive(self) -> Training:
-        if self.epochs != "auto" and not (0 < self.epochs <= 100):
-            raise ValueError("epochs must be 'auto' or a number in (0, 100]")
-        return self
 
 
 class SelfHosted(_Input):

@@ -26,7 +26,7 @@ from pydantic.fields import FieldInfo
 from app.api.errors import FieldError, InvalidInput, errors_from_issues, errors_from_pydantic
 from app.api.query import nest
 from app.domain.engine import ScenarioError
-from app.domain.scenario import Scenario
+from app.domain.scenario import FROM_TEXT, Scenario
 
 Kind = Literal["number", "text", "select", "bool", "date"]
 Slider = Literal["linear", "log"]
@@ -448,7 +448,7 @@ def read(items: Sequence[tuple[str, str]], price: Any) -> tuple[Reading, Any]:
     # Each round removes at least one given field, so this ends; the bound is a backstop.
     for _ in range(len(good) + 2):
         try:
-            scenario = Scenario.model_validate(data)
+            scenario = Scenario.model_validate(data, context=FROM_TEXT)
         except ValidationError as exc:
             found = _merge(errors_from_pydantic(exc.errors()))
             removed = _drop(data, found, ignored)
