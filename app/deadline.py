@@ -32,7 +32,7 @@ T = TypeVar("T")
 POLL_SECONDS = 0.05
 
 
-class RequestTimeout(BaseException):  # noqa: N818 - named for what it means, like KeyboardInterrupt
+class RequestTimeout(BaseException):
     """Raised inside a request that ran past its deadline.
 
     A BaseException, so that `except Exception` in the code it interrupts cannot swallow it.
@@ -144,7 +144,7 @@ class _Bound:
                 raise RequestTimeout
             try:
                 value, error = (yield step), None
-            except BaseException as exc:  # noqa: BLE001 - handed to the coroutine, as await does
+            except BaseException as exc:
                 value, error = None, exc
 
 

@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api import router as api_router
+from app.assets import STATIC_DIR, VersionedStaticFiles
 from app.domain import encodings
 from app.middleware import SecurityMiddleware
 from app.pricing import get_catalog
-from app.settings import ROOT
 from app.templating import templates
 from app.web import router as web_router
 
@@ -57,7 +56,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityMiddleware)
     app.include_router(api_router)
     app.include_router(web_router)
-    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

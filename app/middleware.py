@@ -90,9 +90,11 @@ def _error(
     value: object = None,
     kind: str = "too_large",
 ) -> bytes:
-    errors = [] if field is None else [
-        {"field": field, "reason": reason, "type": kind, "input": value, "suggestions": []}
-    ]
+    errors = (
+        []
+        if field is None
+        else [{"field": field, "reason": reason, "type": kind, "input": value, "suggestions": []}]
+    )
     return json.dumps({"status": status, "title": title, "errors": errors}).encode()
 
 
@@ -154,9 +156,9 @@ class SecurityMiddleware:
                         headers["vary"] = headers["vary"] + ", " + value
                     elif key not in headers:
                         headers[key] = value
-                if "cache-control" not in headers and headers.get(
-                    "content-type", ""
-                ).startswith("text/html"):
+                if "cache-control" not in headers and headers.get("content-type", "").startswith(
+                    "text/html"
+                ):
                     headers["cache-control"] = HTML_CACHE
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}

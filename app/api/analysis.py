@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api import formats
-from app.api.deps import CatalogDep
+from app.api.deps import CatalogDep, KnownQueryOnly
 from app.api.errors import ErrorBody, FieldError, InvalidInput, errors_from_pydantic
 from app.api.openapi import dotted_parameters
 from app.api.query import parse
@@ -157,7 +157,12 @@ def _run_sensitivity(
     return _sensitivity_csv(result) if fmt == "csv" else result
 
 
-@router.post("/sensitivity", response_model=Sensitivity, responses={**ERRORS, **formats.CSV_OK})
+@router.post(
+    "/sensitivity",
+    response_model=Sensitivity,
+    responses={**ERRORS, **formats.CSV_OK},
+    dependencies=[KnownQueryOnly],
+)
 def create_sensitivity(
     catalog: CatalogDep,
     request: Annotated[SensitivityRequest, Body()] = SensitivityRequest(),  # noqa: B008 - empty body: default scenario
@@ -216,7 +221,12 @@ def _run_uncertainty(
     return result
 
 
-@router.post("/uncertainty", response_model=Uncertainty, responses={**ERRORS, **formats.CSV_OK})
+@router.post(
+    "/uncertainty",
+    response_model=Uncertainty,
+    responses={**ERRORS, **formats.CSV_OK},
+    dependencies=[KnownQueryOnly],
+)
 def create_uncertainty(
     catalog: CatalogDep,
     request: Annotated[UncertaintyRequest, Body()] = UncertaintyRequest(),  # noqa: B008 - empty body: default scenario

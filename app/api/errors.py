@@ -90,15 +90,21 @@ def _jsonable(value: Any) -> Any:
 
 
 def errors_from_pydantic(errors: Iterable[Any]) -> list[FieldError]:
-    out = []
+    out: list[FieldError] = []
     for err in errors:
-        reason = str(err.get("msg", "invalid"))
+        reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if err.get("type") == "extra_forbidden":
             reason = "unknown field"
+        field = field_path(err.get("loc", ()))
+        if out and out[-1].field == field:
+            # The members of a union (epochs: a number or 'auto') fail one after the other:
+            # one error for the field, with each member's reason.
+            out[-1].reason += f"; or {reason[0].lower()}{reason[1:]}"
+            continue
         out.append(
             FieldError(
-                field=field_path(err.get("loc", ())),
-                reason=reason.removeprefix("Value error, "),
+                field=field,
+                reason=reason,
                 type=str(err.get("type", "invalid")),
                 input=_jsonable(err.get("input")) if err.get("type") != "missing" else None,
             )

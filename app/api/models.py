@@ -15,13 +15,13 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from app.api import formats
-from app.api.deps import CatalogDep
+from app.api.deps import CatalogDep, KnownQueryOnly
 from app.api.errors import ErrorBody, FieldError, InvalidInput, error_response
 from app.pricing.catalog import PRICE_FIELDS, Catalog
 from app.pricing.schema import GpuPrice, Kind, ModelEntry, ThroughputPreset
 from app.settings import settings
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"])
+router = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[KnownQueryOnly])
 
 Format = Literal["json", "csv"]
 ERRORS: dict[int | str, dict[str, object]] = {
