@@ -38,7 +38,7 @@ def check_catalog() -> None:
 
     try:
         get_catalog()
-    except Exception as exc:  # noqa: BLE001 - any failure to load stops start-up, named
+    except Exception as exc:
         logging.basicConfig(format="%(levelname)s:     %(message)s")
         logger.error("Could not load the pricing catalog: %s", exc)
         sys.exit(STARTUP_FAILURE)

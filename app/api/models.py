@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from app.api import formats
 from app.api.deps import CatalogDep, KnownQueryOnly
 from app.api.errors import ErrorBody, FieldError, InvalidInput, error_response
+from app.deadline import bounded
 from app.pricing.catalog import PRICE_FIELDS, Catalog
 from app.pricing.schema import GpuPrice, Kind, ModelEntry, ThroughputPreset
 from app.settings import settings
@@ -120,6 +121,7 @@ def _check_provider(provider: str | None, catalog: Catalog) -> None:
 
 
 @router.get("/models", responses={**ERRORS, **formats.CSV_OK})
+@bounded
 def list_models(
     catalog: CatalogDep,
     provider: Annotated[str | None, Query(max_length=100, description="e.g. openai")] = None,
@@ -156,6 +158,7 @@ def list_models(
 
 
 @router.get("/models/{model_id:path}", responses={**ERRORS, **NOT_FOUND})
+@bounded
 def read_model(
     catalog: CatalogDep,
     model_id: Annotated[str, Path(description="Catalog id; may contain ':' and '/'")],
@@ -206,6 +209,7 @@ def _row(obj: GpuPrice | ThroughputPreset, today: date) -> dict[str, Any]:
 
 
 @router.get("/gpus", responses={**ERRORS, **formats.CSV_OK})
+@bounded
 def list_gpus(
     catalog: CatalogDep,
     format: Format = "json",

@@ -32,6 +32,7 @@ from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError
 from app.api.query import query_string
 from app.assets import root_path
+from app.deadline import bounded
 from app.domain import charts
 from app.domain.engine import ScenarioError
 from app.domain.formatting import count, usd
@@ -426,6 +427,7 @@ def analysis_url(items: Sequence[tuple[str, str]]) -> str:
 
 
 @router.get("/analysis", response_class=HTMLResponse)
+@bounded
 def read_analysis(request: Request, catalog: CatalogDep) -> Response:
     """The panel alone, for htmx; a plain visit goes to the full page, which includes it."""
     items = request.query_params.multi_items()
