@@ -16,13 +16,14 @@ the thread pool.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import ctypes
 import functools
 import math
 import threading
 import time
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -180,3 +181,19 @@ def bounded(func: Callable[P, T]) -> Callable[P, T]:
         return result
 
     return call
+
+
+@contextlib.contextmanager
+def limit(seconds: float) -> Iterator[None]:
+    """Run a block of synchronous code as a section: RequestTimeout after `seconds`.
+
+    For code outside a request (tests, benchmarks) that must end in bounded time.
+    """
+    thread_id = _enter(Deadline(seconds))
+    late = False
+    try:
+        yield
+    finally:
+        late = _leave(thread_id)
+    if late:
+        raise RequestTimeout
