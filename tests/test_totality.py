@@ -12,6 +12,7 @@ bounded break-even search.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -252,7 +253,7 @@ def test_the_tornado_is_drawn_for_any_finite_savings(
 def test_the_histogram_is_drawn_for_any_finite_bins(edges: list[float], counts: list[int]) -> None:
     bins = [
         HistogramBin(low=lo, high=hi, count=n)
-        for (lo, hi), n in zip(zip(edges, edges[1:]), counts, strict=False)
+        for (lo, hi), n in zip(itertools.pairwise(edges), counts, strict=False)
     ]
     with limit(SECONDS):
         chart = charts.histogram_chart(bins, [("P50", edges[0])])
