@@ -49,6 +49,8 @@ def create_app() -> FastAPI:
         version="1.0.0",
         summary="Fine-tune a small model or keep prompting a large one: the break-even, sourced.",
         lifespan=lifespan,
+        # Any route may run past REQUEST_TIME_LIMIT (app.middleware answers for it).
+        responses={503: {"model": errors.ErrorBody, "description": "Ran past the time limit"}},
         docs_url=None,  # served by app.api.docs from vendored files, not a CDN
         redoc_url=None,
     )
