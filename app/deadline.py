@@ -23,7 +23,7 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable, Coroutine, Generator, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -123,40 +123,45 @@ class _Bound:
 
     def __await__(self) -> Generator[Any, Any, Any]:
         # What `await coro` does, with a section around each step until the response starts.
-        coro = self.coro
+        # Inlined (no helper calls): it runs several times per request.
+        coro, deadline = self.coro, self.deadline
+        if _watchdog is None:
+            _start_watchdog()
+        thread_id = threading.get_ident()
         value: Any = None
         error: BaseException | None = None
         while True:
-            timed = self.deadline.at != math.inf
-            if timed and self.deadline.passed:
-                coro.close()
-                raise RequestTimeout
-            thread_id = _enter(self.deadline) if timed else 0
-            late = False
+            timed = deadline.at != math.inf
+            if timed:
+                if time.monotonic() >= deadline.at:
+                    coro.close()
+                    raise RequestTimeout
+                with _lock:
+                    _sections[thread_id] = deadline
             try:
                 step = coro.send(value) if error is None else coro.throw(error)
             except StopIteration as stop:
                 return stop.value
             finally:
                 if timed:
-                    late = _leave(thread_id)
-            if late:
+                    with _lock:
+                        del _sections[thread_id]
+                        late = thread_id in _fired
+                        if late:
+                            _fired.discard(thread_id)
+                            _set_async_exc(thread_id, None)
+            if timed and late:
                 coro.close()
                 raise RequestTimeout
             try:
                 value, error = (yield step), None
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - handed to the coroutine, as await does
                 value, error = None, exc
 
 
-def bound(coro: Coroutine[Any, Any, T], deadline: Deadline) -> Coroutine[Any, Any, T]:
+def bound(coro: Coroutine[Any, Any, T], deadline: Deadline) -> Awaitable[T]:
     """`coro`, with every synchronous step run as a section of `deadline`."""
-
-    async def run() -> T:
-        result: T = await _Bound(coro, deadline)
-        return result
-
-    return run()
+    return _Bound(coro, deadline)
 
 
 def bounded(func: Callable[P, T]) -> Callable[P, T]:

@@ -8,12 +8,12 @@ whatever escapes a route still gets the JSON error shape with the headers.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
 from collections.abc import Iterable
 
-import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -140,7 +140,18 @@ class SecurityMiddleware:
 
         started = False
         limit = deadline.Deadline(settings.request_time_limit)
-        cancel = anyio.CancelScope(deadline=anyio.current_time() + settings.request_time_limit)
+        # A request waiting (on a thread, a slow upload) rather than computing is cancelled
+        # by a timer; one computing is stopped by app.deadline's watchdog.
+        expired = False
+        task = asyncio.current_task()
+
+        def expire() -> None:
+            nonlocal expired
+            if task is not None and not started:
+                expired = True
+                task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(settings.request_time_limit, expire)
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
@@ -149,7 +160,7 @@ class SecurityMiddleware:
                 # From here the answer is on its way: a slow client reading a large file is
                 # not a runaway computation.
                 limit.at = math.inf
-                cancel.deadline = math.inf
+                timer.cancel()
                 headers = MutableHeaders(scope=message)
                 for key, value in extra:
                     if key == "vary" and "vary" in headers:
@@ -230,11 +241,15 @@ class SecurityMiddleware:
         token = deadline.current.set(limit)  # for `def` routes run in the thread pool
         timed_out = False
         try:
-            with cancel:
-                await deadline.bound(self.app(scope, limited_receive, guarded_send), limit)
-            timed_out = cancel.cancelled_caught
+            await deadline.bound(self.app(scope, limited_receive, guarded_send), limit)
         except _BodyTooLarge:
             await guarded_send({"type": "http.response.start", "status": 413, "headers": []})
+        except asyncio.CancelledError:
+            if not expired:
+                raise  # the server is stopping or the client left: not ours to answer
+            if task is not None:
+                task.uncancel()
+            timed_out = True
         except BaseException as exc:
             if not _is_timeout(exc):
                 if not started and isinstance(exc, Exception):
@@ -243,6 +258,7 @@ class SecurityMiddleware:
                 raise  # for the server's log (uvicorn prints the traceback)
             timed_out = True
         finally:
+            timer.cancel()
             deadline.current.reset(token)
         if timed_out:
             logger.warning(
