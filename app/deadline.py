@@ -117,7 +117,9 @@ def _leave(thread_id: int) -> bool:
 class _Bound:
     __slots__ = ("coro", "deadline")
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], deadline: Deadline) -> None:
+    def __init__(self, coro: Awaitable[Any], deadline: Deadline) -> None:
+        if not isinstance(coro, Coroutine):
+            raise TypeError(f"a coroutine is needed, not {type(coro).__name__}")
         self.coro = coro
         self.deadline = deadline
 
@@ -155,11 +157,11 @@ class _Bound:
                 raise RequestTimeout
             try:
                 value, error = (yield step), None
-            except BaseException as exc:  # noqa: BLE001 - handed to the coroutine, as await does
+            except BaseException as exc:  # handed to the coroutine, as await does
                 value, error = None, exc
 
 
-def bound(coro: Coroutine[Any, Any, T], deadline: Deadline) -> Awaitable[T]:
+def bound(coro: Awaitable[T], deadline: Deadline) -> Awaitable[T]:
     """`coro`, with every synchronous step run as a section of `deadline`."""
     return _Bound(coro, deadline)
 

@@ -112,8 +112,9 @@ JSON = [(b"content-type", b"application/json")]
 def _is_timeout(exc: BaseException) -> bool:
     if isinstance(exc, deadline.RequestTimeout):
         return True
-    group = getattr(exc, "exceptions", None)  # task groups wrap what their tasks raised
-    return bool(group) and all(_is_timeout(e) for e in group)
+    if isinstance(exc, BaseExceptionGroup):  # task groups wrap what their tasks raised
+        return all(_is_timeout(e) for e in exc.exceptions)
+    return False
 
 
 class SecurityMiddleware:
