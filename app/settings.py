@@ -37,8 +37,8 @@ class Settings(BaseSettings):
         default=5.0,
         gt=0,
         le=300,
-        description="Seconds a request may take before it is answered 503 (the worker keeps "
-        "serving); a last line of defence, never reached by a valid scenario.",
+        description="Seconds a request may compute or wait before it is answered 503 (the worker "
+        "keeps serving): a last line of defence against a computation that does not end.",
     )
     frame_ancestors: str = Field(
         default="*",
