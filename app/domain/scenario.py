@@ -21,6 +21,8 @@ MAX_MONEY = 1e12  # USD
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Dates the calendar can count a 120-month horizon from (year 9999 + 10 years overflows).
+MIN_DATE, MAX_DATE = date(1970, 1, 1), date(2999, 12, 31)
 # Validation context of text read from a query string: numbers arrive as text there.
 FROM_TEXT = {"from_text": True}
 
@@ -44,11 +46,14 @@ class _Input(BaseModel):
             if kind == "date":
                 if not _ISO_DATE.fullmatch(value):
                     raise ValueError("expected an ISO date, YYYY-MM-DD")
-                return date.fromisoformat(value)
+                value = date.fromisoformat(value)
             if kind == "number" and not (info.context or {}).get("from_text"):
                 raise ValueError("expected a number, not a string")
-        elif kind == "date" and value is not None and not isinstance(value, date):
-            raise ValueError("expected an ISO date, YYYY-MM-DD")
+        if kind == "date" and value is not None:
+            if not isinstance(value, date):
+                raise ValueError("expected an ISO date, YYYY-MM-DD")
+            if not MIN_DATE <= value <= MAX_DATE:
+                raise ValueError(f"expected a date from {MIN_DATE} to {MAX_DATE}")
         return value
 
 

@@ -45,6 +45,7 @@ ISSUE_12: list[tuple[str, str, dict[str, object]]] = [
     ("/api/v1/compare", "GET", {"query": {"title": "x\r=1+1", "format": "csv"}}),
     ("/api/v1/compare", "GET", {"query": {"finetuned.training.epochs": "0"}}),
     ("/api/v1/compare", "GET", {"query": {"workload.start_date": "0"}}),
+    ("/api/v1/compare", "GET", {"query": {"workload.start_date": "9999-12-31"}}),
     (
         "/api/v1/compare",
         "GET",
