@@ -388,7 +388,7 @@ def test_query_dates_must_be_iso_dates_the_calendar_can_count_from(
 
 
 def test_query_dates_in_range_are_read(safe_client: TestClient) -> None:
-    for value in ("2027-01-01", "2999-12-31", "1970-01-01"):
+    for value in ("2027-01-01", "2099-12-31", "2000-01-01"):
         ok = safe_client.get("/api/v1/compare", params={"workload.start_date": value})
         assert ok.status_code == 200, ok.text
 

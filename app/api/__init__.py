@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api import analysis, compare, docs, health, models, tokens
+from app.api import analysis, candidates, compare, docs, health, models, tokens
 
 router = APIRouter()
 router.include_router(health.router)
 router.include_router(compare.router)
+router.include_router(candidates.router)
 router.include_router(analysis.router)
 router.include_router(models.router)
 router.include_router(tokens.router)

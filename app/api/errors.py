@@ -62,6 +62,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
+_UNION_TAGS = ("prompted", "finetuned", "hybrid")  # CandidatesScenario.candidates
+
+
 def field_path(loc: Sequence[int | str]) -> str:
     parts = list(loc)
     if parts and parts[0] in _LOCATIONS:
@@ -74,6 +77,13 @@ def field_path(loc: Sequence[int | str]) -> str:
             isinstance(p, str)
             and ("[" in p or p in ("float", "int") or p.startswith(("constrained-", "function-")))
         )
+    ]
+    # ... and the tag of a discriminated union right after a list position
+    # (`candidates.0.prompted.model` is the field `candidates.0.model`).
+    parts = [
+        p
+        for i, p in enumerate(parts)
+        if not (i > 0 and isinstance(parts[i - 1], int) and p in _UNION_TAGS)
     ]
     return ".".join(str(p) for p in parts) or "body"
 

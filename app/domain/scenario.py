@@ -12,17 +12,23 @@ from datetime import date
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 MAX_VOLUME = 1e12  # queries per month; also the ceiling of the break-even volume search
 MAX_TOKENS = 1e7
 MAX_PRICE = 1e5  # USD per 1M tokens
 MAX_MONEY = 1e12  # USD
+FIRST_START, LAST_START = date(2000, 1, 1), date(2099, 12, 31)  # workload.start_date
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Dates the calendar can count a 120-month horizon from (year 9999 + 10 years overflows).
-MIN_DATE, MAX_DATE = date(1970, 1, 1), date(2999, 12, 31)
 # Validation context of text read from a query string: numbers arrive as text there.
 FROM_TEXT = {"from_text": True}
 
@@ -49,11 +55,8 @@ class _Input(BaseModel):
                 value = date.fromisoformat(value)
             if kind == "number" and not (info.context or {}).get("from_text"):
                 raise ValueError("expected a number, not a string")
-        if kind == "date" and value is not None:
-            if not isinstance(value, date):
-                raise ValueError("expected an ISO date, YYYY-MM-DD")
-            if not MIN_DATE <= value <= MAX_DATE:
-                raise ValueError(f"expected a date from {MIN_DATE} to {MAX_DATE}")
+        if kind == "date" and value is not None and not isinstance(value, date):
+            raise ValueError("expected an ISO date, YYYY-MM-DD")
         return value
 
 
@@ -115,8 +118,26 @@ class Workload(_Input):
     )
     start_date: date | None = Field(
         default=None,
-        description="First day of month 1 (ISO date); today when omitted. Used for model lifecycle dates.",
+        description="First day of month 1 (ISO date); today when omitted. Dated prices, shutdowns and fine-tuning closures are placed on this calendar.",
     )
+    lifecycle: Literal["follow", "ignore"] = Field(
+        default="follow",
+        description="follow: bill each month at the prices in force then, switch to the successor when a model shuts down and charge the migration; ignore: bill every month at the prices in force on start_date (warnings are still given)",
+    )
+    discount_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Annual discount rate for present values (0.08 = 8% a year); month m counts (1 + r)^(-m/12)",
+    )
+
+    @field_validator("start_date")
+    @classmethod
+    def _start_in_calendar(cls, value: date | None) -> date | None:
+        # Month 0 and month 120 must be calendar dates; a budget plan lives well inside these.
+        if value is not None and not (FIRST_START <= value <= LAST_START):
+            raise ValueError(f"must be between {FIRST_START} and {LAST_START}")
+        return value
 
 
 class Prices(_Input):
@@ -165,6 +186,15 @@ class Arm(_Input):
     setup_cost: Money = Field(default=0.0, description="One-time USD cost in month 0")
     monthly_fixed_cost: Money = Field(
         default=0.0, description="USD per month of upkeep (prompt/model maintenance, monitoring)"
+    )
+    successor: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Catalog id that prices the arm once its model shuts down (overrides the catalog's successor)",
+    )
+    migration_cost: Money | None = Field(
+        default=None,
+        description="One-time USD cost of moving to the successor in the shutdown month (default: prompted, its setup_cost; fine-tuned, one training run plus evaluation_cost)",
     )
 
 
@@ -254,8 +284,13 @@ class FinetunedArm(Arm):
     new_examples_per_retrain: int = Field(
         default=0, ge=0, le=100_000_000, description="New examples labelled for each retraining"
     )
-    hosting_per_hour: Money = Field(
-        default=0.0, description="USD per hour a provider bills for a deployed fine-tuned model"
+    hosting_per_hour: Money | None = Field(
+        default=None,
+        description="USD per hour a provider bills for a deployed fine-tuned model or its dedicated endpoint (default: the catalog's, else 0)",
+    )
+    hosting_per_month: Money | None = Field(
+        default=None,
+        description="USD per month a provider bills to keep a fine-tuned model (storage; default: the catalog's, else 0)",
     )
     self_hosted: SelfHosted | None = Field(
         default=None, description="Serve on your own GPUs instead of per token"

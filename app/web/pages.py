@@ -26,6 +26,7 @@ from app.domain.scenario import DEFAULT_FINETUNED_MODEL, DEFAULT_PROMPTED_MODEL
 from app.pricing import Catalog
 from app.templating import templates
 from app.web import analysis, form, snippet, view
+from app.web import candidates as candidates_page
 from app.web.presets import PRESETS
 
 router = APIRouter(include_in_schema=False)
@@ -226,6 +227,8 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
     if (hit := cache.responses.get(key)) is not None:
         return hit
     items = request.query_params.multi_items()
+    if candidates_page.wants_candidates(items):
+        return candidates_page.render(request, catalog, items)
     # `range.<input>` parameters belong to the analysis panel (app/web/analysis.py).
     scenario_items, raw_ranges = analysis.split(items)
     reading, result = form.read(scenario_items, lambda scenario: run_compare(scenario, catalog))
@@ -240,6 +243,7 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
         context.update(field_views(reading, catalog))
         model = reading.scenario.prompted.model if reading.scenario else None
         context.update(
+            candidates_link=candidates_page.two_arm_link(scenario_items),
             presets=PRESETS,
             counter=counter_view(catalog, model=model or DEFAULT_PROMPTED_MODEL, target="static"),
         )
