@@ -389,8 +389,11 @@ def test_query_dates_must_be_iso_dates_the_calendar_can_count_from(
 
 def test_query_dates_in_range_are_read(safe_client: TestClient) -> None:
     for value in ("2027-01-01", "2099-12-31", "2000-01-01"):
-        ok = safe_client.get("/api/v1/compare", params={"workload.start_date": value})
-        assert ok.status_code == 200, ok.text
+        r = safe_client.get("/api/v1/compare", params={"workload.start_date": value})
+        # Later dates may be refused for a model's shutdown, never for the date's form.
+        assert r.status_code == 200 or all(
+            e["field"] != "workload.start_date" for e in r.json()["errors"]
+        ), r.text
 
 
 def test_json_body_still_takes_iso_dates_and_integers_for_numbers(safe_client: TestClient) -> None:

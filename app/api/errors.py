@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.engine import FieldIssue, ScenarioError
+from app.domain.scenario import Refused
 
 # Where FastAPI says the bad value was; our field paths start inside it.
 _LOCATIONS = {"body", "query", "path", "header"}
@@ -89,6 +90,8 @@ def field_path(loc: Sequence[int | str]) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, Refused):  # refused before validation (app.domain.scenario)
+        value = value.value
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, str):

@@ -37,27 +37,53 @@ class _Input(BaseModel):
     # Unknown fields are errors: a typo in a spreadsheet URL must not fall back to a default.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _strict_types(cls, value: Any, info: ValidationInfo) -> Any:
+    def _strict_types(cls, data: Any, info: ValidationInfo) -> Any:
         # The types the OpenAPI schema states, which pydantic's lax mode stretches: JSON true
         # is not a number, "5" in a JSON body is not one either (query strings, validated with
-        # FROM_TEXT, are text), and 0 or "0" is not a date (lax mode reads 1970-01-01).
-        kind = _kinds(cls).get(info.field_name or "", "")
-        if isinstance(value, bool) and kind.startswith("number"):
-            raise ValueError("expected a number, not true or false")
-        if isinstance(value, str):
-            if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
-                raise ValueError("text holds a lone surrogate (\\ud800-\\udfff), not a character")
-            if kind == "date":
-                if not _ISO_DATE.fullmatch(value):
-                    raise ValueError("expected an ISO date, YYYY-MM-DD")
-                value = date.fromisoformat(value)
-            if kind == "number" and not (info.context or {}).get("from_text"):
-                raise ValueError("expected a number, not a string")
-        if kind == "date" and value is not None and not isinstance(value, date):
-            raise ValueError("expected an ISO date, YYYY-MM-DD")
-        return value
+        # FROM_TEXT, are text), 0 or "0" is not a date (lax mode reads 1970-01-01), and text
+        # with a lone surrogate is not text. A refused value is swapped for a Refused, which
+        # the field's own validation then rejects, so the error names the field.
+        if not isinstance(data, dict):
+            return data
+        kinds = _kinds(cls)
+        from_text = bool((info.context or {}).get("from_text"))
+        out: dict[str, Any] | None = None
+        for name, value in data.items():
+            refused = _refusal(kinds.get(name, ""), value, from_text)
+            if refused is not None:
+                out = dict(data) if out is None else out
+                out[name] = refused
+        return data if out is None else out
+
+
+class Refused:
+    """A value refused before validation; its text is the value as given."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return str(self.value)[:200]
+
+
+def _refusal(kind: str, value: Any, from_text: bool) -> Refused | None:
+    if isinstance(value, bool):
+        return Refused(value) if kind.startswith("number") or kind == "date" else None
+    if isinstance(value, str):
+        if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
+            return Refused(value.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+        if kind == "date" and not _ISO_DATE.fullmatch(value):
+            return Refused(value)
+        if kind == "number" and not from_text:
+            return Refused(value)
+        return None
+    if kind == "date" and value is not None and not isinstance(value, date):
+        return Refused(value)
+    return None
 
 
 def _kinds(model: type[BaseModel]) -> dict[str, str]:
