@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 ENCODINGS := .cache/tiktoken/.verified
 export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
 
-.PHONY: run test lint fmt bench soak setup browser wrk clean
+.PHONY: run test lint fmt bench soak setup browser wrk clean prices-report
 
 # Reinstall only when the project's dependencies change.
 # constraints.txt pins the exact versions the suite was run with.
@@ -67,6 +67,11 @@ bench: setup wrk
 # SOAK_ARGS="--seconds 300" for a longer run.
 soak: setup
 	$(PY) bench/soak.py $(SOAK_ARGS)
+
+# The catalog's age per provider, rows past PRICES_STALE_AFTER_DAYS, and lifecycle dates and
+# price changes within 90 days (REPORT_ARGS="--within 180" to look further).
+prices-report: $(INSTALLED)
+	$(PY) -m app.pricing report $(REPORT_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -16,13 +16,15 @@ from app.domain import encodings
 from app.middleware import SecurityMiddleware
 from app.pricing import get_catalog
 from app.templating import templates
+from app.web import presets
 from app.web import router as web_router
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Load (and validate) the pricing catalog before serving: a malformed file stops start-up.
-    get_catalog()
+    # Load (and validate) the pricing catalog before serving: a malformed file stops start-up,
+    # and so does a preset that names a retired model or drifted from the rows it cites.
+    presets.check_presets(get_catalog())
     # tiktoken's encodings must be in the local, verified cache; a missing one is logged and
     # its counts fall back to estimates (never a download at run time).
     for problem in encodings.check():

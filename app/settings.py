@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         default=None,
         description="Directory of negotiated-rate files that add models or override catalog fields.",
     )
+    pricing_max_file_bytes: int = Field(
+        default=2_000_000,
+        ge=1_000,
+        le=1_000_000_000,
+        description="Largest pricing file (bytes) read at start-up; a larger one stops start-up.",
+    )
     prices_stale_after_days: int = Field(
         default=120,
         ge=1,

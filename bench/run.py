@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repositor
 
 from bench.harness import (
     BENCH,
+    CANDIDATES_2,
+    CANDIDATES_6,
     HOST,
     PER_TOKEN,
     ROOT,
@@ -94,6 +96,18 @@ ROUTES: dict[str, Route] = {
     FRAGMENT: Route(f"/?{QUERY}", headers=(("HX-Request", "true"),)),
     FRAGMENT_MISS: Route(
         f"/?{QUERY_NO_VOLUME}",
+        headers=(("HX-Request", "true"),),
+        vary=VOLUME,
+        vary_from=VARY_FROM,
+    ),
+    "candidates fragment, 2 cards, a new scenario each request": Route(
+        "/?" + urlencode({k: v for k, v in CANDIDATES_2.items() if k != VOLUME}),
+        headers=(("HX-Request", "true"),),
+        vary=VOLUME,
+        vary_from=VARY_FROM,
+    ),
+    "candidates fragment, 6 cards, a new scenario each request": Route(
+        "/?" + urlencode({k: v for k, v in CANDIDATES_6.items() if k != VOLUME}),
         headers=(("HX-Request", "true"),),
         vary=VOLUME,
         vary_from=VARY_FROM,
@@ -163,6 +177,27 @@ def in_process_cases() -> dict[str, Callable[[], object]]:
         reading, result = form.read(fragment_items, lambda s: run_compare(s, catalog))
         return template.render(request=request, **pages.results_context(reading, result))
 
+    from app.web import candidates as candidates_page
+
+    candidates_template = templates.get_template("_partials/_candidates_results.html")
+
+    def candidates_fragment(query: dict[str, str]) -> Callable[[], object]:
+        cards = list(query.items())
+
+        def run() -> object:
+            # The candidates page's fragment without HTTP: read, compare, charts, render.
+            reading, result = form.read(
+                cards,
+                lambda s: candidates_page.run_candidates(s, catalog),
+                model=candidates_page.CandidatesScenario,
+                prepare=candidates_page.listed,
+            )
+            context = candidates_page.results_context(reading, result)
+            context.update(cards=candidates_page.cards(reading, catalog), oob_cards=True)
+            return candidates_template.render(request=request, **context)
+
+        return run
+
     scenario = parse(Scenario, items, ())
     ranges = {
         "workload.queries_per_month": Range(low=50_000, mode=100_000, high=400_000),
@@ -179,6 +214,12 @@ def in_process_cases() -> dict[str, Callable[[], object]]:
         "compare() + curves(), self-hosted, 36 months": compare_and_curves(SELF_HOSTED),
         "query parse + compare() + JSON, per-token": api_work,
         "results fragment: form, compare, charts, render": fragment,
+        "candidates fragment, 2 cards: form, compare, charts, render": candidates_fragment(
+            CANDIDATES_2
+        ),
+        "candidates fragment, 6 cards: form, compare, charts, render": candidates_fragment(
+            CANDIDATES_6
+        ),
         "sensitivity (tornado, every input low and high)": lambda: sensitivity(scenario, catalog),
         "uncertainty, 10,000 samples, 3 ranges": lambda: simulate(
             scenario, catalog, ranges, samples=10_000, seed=1

@@ -169,7 +169,13 @@ class ArmCosts:
         if sh is None:
             return None
         width = sh.queries_per_replica / self.share if self.share > 0 else math.inf
-        return Steps(self.horizon * sh.replica_monthly_cost, width, sh.min_replicas)
+        share = self.share
+        return Steps(
+            self.horizon * sh.replica_monthly_cost,
+            width,
+            sh.min_replicas,
+            count=lambda v: sh.replicas(v * share),
+        )
 
 
 # --- resolving prices -------------------------------------------------------------------

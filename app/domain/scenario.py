@@ -224,8 +224,8 @@ class Arm(_Input):
     )
 
 
-DEFAULT_PROMPTED_MODEL = "gpt-4.1"
-DEFAULT_FINETUNED_MODEL = "ft:gpt-4.1-mini"
+DEFAULT_PROMPTED_MODEL = "gpt-6.2-sol"
+DEFAULT_FINETUNED_MODEL = "ft:tinker/qwen3-8b-lora"
 
 
 class PromptedArm(Arm):

@@ -17,7 +17,8 @@ solved in closed form, at most MAX_WALK of them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 MAX_WALK = 20_000  # coarse steps walked when both sides have replica steps
 
@@ -30,6 +31,15 @@ class Steps:
     cost: float
     width: float
     floor: int
+    # The replica count at volume V as the engine computes it. A root just past a step's edge
+    # is nudged until this count agrees that V is in the step (n*width and V/width round
+    # differently by an ulp or two).
+    count: Callable[[float], int] | None = field(default=None, compare=False, repr=False)
+
+    def at(self, v: float) -> int:
+        if self.count is not None:
+            return self.count(v)
+        return max(self.floor, math.ceil(v / self.width)) if math.isfinite(self.width) else self.floor
 
 
 @dataclass(frozen=True)
@@ -88,8 +98,10 @@ def one_step(
     first = _linear(
         a + c * n_lo, s, _after(left) if left == floor_end else left, min(hi, n_lo * w), thr
     )
-    if first is not None or n_lo >= n_hi:
-        return first
+    if first is not None:
+        return _into(first, steps, n_lo, hi)
+    if n_lo >= n_hi:
+        return None
     # Pieces n_lo+1 .. n_hi. Best value of piece n on a line in n: base + n*k.
     k = c + s * w
     base = a if s < 0 else a - s * w
@@ -116,11 +128,20 @@ def one_step(
             return None
         v = _linear(a + c * n, s, _after((n - 1) * w), min(hi, n * w), thr)
         if v is not None:
-            return v
+            return _into(v, steps, n, hi)
         if k >= 0:
             return None
         n += 1
     return None
+
+
+def _into(v: float, steps: Steps, n: int, hi: float) -> float:
+    """`v`, moved up by the few ulps it takes for the replica count to reach step n."""
+    for _ in range(64):
+        if steps.at(v) >= n or v >= hi:
+            return v
+        v = _after(v)
+    return v
 
 
 def first_root(
@@ -139,29 +160,58 @@ def first_root(
         steps, sign = (plus, 1.0) if plus is not None else (minus, -1.0)
         assert steps is not None
         return Root(one_step(a, s, steps, sign, lo, hi, thr))
-    # Both: walk the coarse step function's pieces, each a one-step problem in the fine one.
+    # Both sides have steps. Where one side sits on its floor of replicas it is a constant and
+    # the other a single step function: closed form. Beyond both floors, r(V) lies within one
+    # replica of V/width, so f stays within a band around the line a + sigma*V; only the
+    # coarse steps inside the band can hold the first root, and those are walked.
     coarse, fine, c_sign = (plus, minus, 1.0) if plus.width >= minus.width else (minus, plus, -1.0)
     f_sign = -c_sign
-    cc = c_sign * coarse.cost
-    w, m = coarse.width, coarse.floor
-    floor_end = m * w if math.isfinite(w) else math.inf
-    v = one_step(a + cc * m, s, fine, f_sign, lo, min(hi, floor_end), thr)
-    if v is not None or floor_end >= hi:
+    cc, cf = c_sign * coarse.cost, f_sign * fine.cost
+    wc, wf = coarse.width, fine.width
+    end_c = coarse.floor * wc if math.isfinite(wc) else math.inf
+    end_f = fine.floor * wf if math.isfinite(wf) else math.inf
+    # 1. The coarse side on its floor.
+    v = one_step(a + cc * coarse.floor, s, fine, f_sign, lo, min(hi, end_c), thr)
+    if v is not None or end_c >= hi:
         return Root(v)
-    span = _pieces(w, max(lo, floor_end), hi)
+    # 2. The fine side on its floor, the coarse side stepping.
+    if end_f > end_c:
+        left = max(lo, end_c)
+        v = one_step(
+            a + cf * fine.floor,
+            s,
+            coarse,
+            c_sign,
+            _after(left) if left == end_c else left,
+            min(hi, end_f),
+            thr,
+        )
+        if v is not None or end_f >= hi:
+            return Root(v)
+    # 3. Both stepping: the band.
+    start = max(lo, end_c, end_f)
+    stop = hi
+    sigma = s + plus.cost / plus.width - minus.cost / minus.width
+    low_gap, high_gap = minus.cost, plus.cost  # f in (g - low_gap, g + high_gap]
+    if sigma > 0:
+        stop = min(stop, (thr + low_gap - a) / sigma)
+    elif sigma < 0:
+        start = max(start, (a - low_gap - thr) / -sigma)
+        stop = min(stop, (a + high_gap - thr) / -sigma)
+    elif a - low_gap > thr:
+        return Root(None)
+    if not (start <= stop):
+        return Root(None)
+    span = _pieces(wc, start, stop)
     if span is None:
         return Root(None)
     n_lo, n_hi = span
-    n = max(n_lo, m + 1)
-    left = max(lo, floor_end)
-    walked = 0
-    while n <= n_hi:
-        if walked >= MAX_WALK:
-            return Root(None, exact=False)
-        piece_lo = left if n == max(n_lo, m + 1) and left > (n - 1) * w else _after((n - 1) * w)
-        v = one_step(a + cc * n, s, fine, f_sign, piece_lo, min(hi, n * w), thr)
+    n_lo = max(n_lo, coarse.floor + 1)
+    for n in range(n_lo, min(n_hi, n_lo + MAX_WALK) + 1):
+        piece_lo = max(start, _after((n - 1) * wc)) if n == n_lo else _after((n - 1) * wc)
+        v = one_step(a + cc * n, s, fine, f_sign, piece_lo, min(stop, n * wc), thr)
         if v is not None:
             return Root(v)
-        n += 1
-        walked += 1
+    if n_hi > n_lo + MAX_WALK:
+        return Root(None, exact=False)
     return Root(None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -107,7 +108,8 @@ def _self_hosted_catalog(catalog: Catalog) -> dict[str, Any]:
         "gpus": [
             {
                 "id": g.id,
-                "label": f"{g.gpu}: {g.provider}, {g.offering}: ${g.hourly_price:g}/GPU-hour (as of {g.as_of})",
+                "label": f"{g.gpu}: {g.provider}, {g.offering}: ${g.hourly_price:g}/GPU-hour "
+                f"(as of {g.as_of}{', secondary source' if g.confidence == 'secondary' else ''})",
                 "price": g.hourly_price,
                 "source": str(g.source),
             }
@@ -116,7 +118,8 @@ def _self_hosted_catalog(catalog: Catalog) -> dict[str, Any]:
         "presets": [
             {
                 "id": t.id,
-                "label": f"{t.name}: {t.prefill_tokens_per_s:,.0f} in / {t.decode_tokens_per_s:,.0f} out tokens/s",
+                "label": f"{t.name}: {t.prefill_tokens_per_s:,.0f} in / {t.decode_tokens_per_s:,.0f} out tokens/s"
+                + (" (secondary source)" if t.confidence == "secondary" else ""),
                 "gpus": t.gpus_per_replica,
                 "prefill": t.prefill_tokens_per_s,
                 "decode": t.decode_tokens_per_s,
@@ -195,6 +198,10 @@ def summary_context(
             "prompted": view.arm_prices(comparison.prompted),
             "finetuned": view.arm_prices(comparison.finetuned),
         },
+        prices_age_days=view.age_days(comparison.prices_as_of, date.today()),
+    )
+    ctx["prices_secondary"] = any(
+        "secondary source" in source for rows in ctx["prices"].values() for _, _, source in rows
     )
     return ctx
 
