@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 from typing import Annotated
 
@@ -61,8 +62,13 @@ async def refuse_unknown_query(request: Request) -> None:
     if unknown:
         raise InvalidInput(
             [
-                FieldError(field=k[:100], reason="unknown query parameter", type="extra_forbidden")
-                for k in unknown
+                FieldError(
+                    field=k[:100],
+                    reason="unknown query parameter",
+                    type="extra_forbidden",
+                    suggestions=difflib.get_close_matches(k, sorted(allowed), n=3, cutoff=0.6),
+                )
+                for k in unknown[:50]
             ]
         )
 

@@ -17,14 +17,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.api import formats
-from app.api.deps import CatalogDep, KnownQueryOnly
+from app.api.deps import CatalogDep
 from app.api.errors import ErrorBody, FieldError, InvalidInput, error_response
 from app.deadline import bounded
 from app.pricing.catalog import PRICE_FIELDS, Catalog
 from app.pricing.schema import GpuPrice, Kind, ModelEntry, ThroughputPreset
 from app.settings import settings
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[KnownQueryOnly])
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
 Format = Literal["json", "csv"]
 ERRORS: dict[int | str, dict[str, object]] = {

@@ -39,7 +39,9 @@ class Steps:
     def at(self, v: float) -> int:
         if self.count is not None:
             return self.count(v)
-        return max(self.floor, math.ceil(v / self.width)) if math.isfinite(self.width) else self.floor
+        return (
+            max(self.floor, math.ceil(v / self.width)) if math.isfinite(self.width) else self.floor
+        )
 
 
 @dataclass(frozen=True)
