@@ -266,7 +266,9 @@ def _migration_base(scenario: Scenario, resolved: Resolved, arm_name: str) -> fl
     if arm_name == "prompted":
         return arm.setup_cost
     ft = scenario.finetuned
-    return _training_cost(ft, "finetuned", costs.switches[0][1], costs.entry)[0] + ft.evaluation_cost
+    return (
+        _training_cost(ft, "finetuned", costs.switches[0][1], costs.entry)[0] + ft.evaluation_cost
+    )
 
 
 def _default_bounds(spec: Spec, base: float) -> tuple[float, float]:

@@ -26,7 +26,7 @@ from pydantic.fields import FieldInfo
 from app.api.errors import FieldError, InvalidInput, errors_from_issues, errors_from_pydantic
 from app.api.query import nest
 from app.domain.engine import ScenarioError
-from app.domain.scenario import Scenario
+from app.domain.scenario import FROM_TEXT, Scenario
 
 Kind = Literal["number", "text", "select", "bool", "date"]
 Slider = Literal["linear", "log"]
@@ -145,7 +145,9 @@ GROUPS: tuple[Group, ...] = (
                 placeholder="catalog",
             ),
             Input("prompted.successor", "Successor at shutdown", "catalog id", kind="text"),
-            Input("prompted.migration_cost", "Migration cost", "USD, once", placeholder="setup cost"),
+            Input(
+                "prompted.migration_cost", "Migration cost", "USD, once", placeholder="setup cost"
+            ),
         ),
         "Setup, upkeep, negotiated prices, successor",
     ),
@@ -188,10 +190,18 @@ GROUPS: tuple[Group, ...] = (
             Input("finetuned.new_examples_per_retrain", "New examples per retraining", "examples"),
             Input("finetuned.hosting_per_hour", "Hosting", "USD/hour", placeholder="catalog"),
             Input(
-                "finetuned.hosting_per_month", "Storage or hosting", "USD/month", placeholder="catalog"
+                "finetuned.hosting_per_month",
+                "Storage or hosting",
+                "USD/month",
+                placeholder="catalog",
             ),
             Input("finetuned.successor", "Successor at shutdown", "catalog id", kind="text"),
-            Input("finetuned.migration_cost", "Migration cost", "USD, once", placeholder="a retraining"),
+            Input(
+                "finetuned.migration_cost",
+                "Migration cost",
+                "USD, once",
+                placeholder="a retraining",
+            ),
             Input("finetuned.cache_hit_rate", "Cache hit rate", "fraction", step=0.01),
             Input("finetuned.batch_share", "Batch share", "fraction", step=0.01),
             Input("finetuned.prices.input", "Input price", "USD/1M tokens", placeholder="catalog"),
@@ -473,7 +483,7 @@ def read(
     # Each round removes at least one given field, so this ends; the bound is a backstop.
     for _ in range(len(good) + 2):
         try:
-            scenario = model.model_validate(prepare(data) if prepare else data)
+            scenario = model.model_validate(prepare(data) if prepare else data, context=FROM_TEXT)
         except ValidationError as exc:
             found = _merge(errors_from_pydantic(exc.errors()))
             removed = _drop(data, found, ignored)
