@@ -492,7 +492,8 @@ def read(
                 return Reading(raw, _merge(errors), ignored, None), None
             continue
         try:
-            return Reading(raw, _merge(errors), ignored, scenario), price(scenario)
+            # The candidates page reads a CandidatesScenario: Reading only passes it back.
+            return Reading(raw, _merge(errors), ignored, scenario), price(scenario)  # type: ignore[arg-type]
         except ScenarioError as exc:
             found = errors_from_issues(exc.issues)
             removed = _drop(data, found, ignored)
