@@ -21,6 +21,7 @@ from app.domain.calendar import Calendar
 from app.domain.comparison import (
     ArmResult,
     BreakEven,
+    ChartEvent,
     Comparison,
     Curves,
     MonthCost,
@@ -1096,4 +1097,20 @@ def curves(
         break_even_volume=comparison.break_even.monthly_volume,
         payback_month=comparison.break_even.payback_month,
         current_volume=resolved.scenario.workload.queries_per_month,
+        events=calendar_events([comparison.prompted.monthly, comparison.finetuned.monthly]),
     )
+
+
+MARKED = ("price_change", "shutdown_switch", "migration")
+
+
+def calendar_events(arms: Sequence[Sequence[MonthCost]]) -> list[ChartEvent]:
+    """The months the cumulative chart marks: price changes, switches and migrations."""
+    out = []
+    for monthly in arms:
+        for row in monthly:
+            codes = tuple(dict.fromkeys(e.code for e in row.events if e.code in MARKED))
+            if codes:
+                arm = next(e.arm for e in row.events if e.code in MARKED)
+                out.append(ChartEvent(row.month, arm, codes))
+    return sorted(out, key=lambda e: (e.month, e.arm))
