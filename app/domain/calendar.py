@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 
 def add_months(start: date, months: int) -> date:
@@ -39,9 +40,15 @@ class Calendar:
 
     @classmethod
     def of(cls, start: date, horizon: int) -> Calendar:
-        firsts = tuple(add_months(start, m - 1) for m in range(horizon + 1))
-        return cls(start, horizon, firsts, add_months(start, horizon))
+        return _calendar(start, horizon)
 
     def month_containing(self, when: date) -> int:
         """Month 1..H containing `when`; `when` must lie in [start, end)."""
         return month_of(self.start, when)
+
+
+@lru_cache(maxsize=256)
+def _calendar(start: date, horizon: int) -> Calendar:
+    # Every request of a day shares its calendar: start dates are few, horizons fewer.
+    firsts = tuple(add_months(start, m - 1) for m in range(horizon + 1))
+    return Calendar(start, horizon, firsts, add_months(start, horizon))

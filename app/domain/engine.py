@@ -623,10 +623,12 @@ def resolve_arm(
     else:
         for m, row in enumerate(rows, start=1):
             day = cal.firsts[m] if follow else cal.start
-            in_force = prices_on(row, day, catalog) if row is not None else {}
-            key = (row.id if row else None, tuple(sorted(in_force.items())))
+            # Which of the row's dated changes are in force: the prices follow from that.
+            changes = sum(1 for c in row.price_changes if c.from_ <= day) if row else 0
+            key = (row.id if row else None, changes)
             regime = regimes.get(key)
             if regime is None:
+                in_force = prices_on(row, day, catalog) if row is not None else {}
                 found: list[Warning] = []
                 regime = _token_regime(arm, path, label, row, in_force, found, catalog)
                 regimes[key] = regime

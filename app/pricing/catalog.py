@@ -175,6 +175,8 @@ class Catalog:
     # model id -> price field (dotted, see PRICE_FIELDS) -> where its value came from
     provenance: dict[str, dict[str, PriceOrigin]] = field(default_factory=dict)
     negotiated_files: list[str] = field(default_factory=list)
+    # Fine-tuned row id -> its base row, found once: the engine asks on every request.
+    _bases: dict[str, ModelEntry | None] = field(default_factory=dict, repr=False, compare=False)
 
     def get(self, model_id: str) -> ModelEntry | None:
         """Any row, retired ones included (a scenario naming one is answered with its successor)."""
@@ -233,12 +235,17 @@ class Catalog:
         """The catalog row of a fine-tuned row's base (by id or by its dated snapshot)."""
         if entry.base_model is None:
             return None
-        if entry.base_model in self.models:
-            return self.models[entry.base_model]
-        for candidate in self.models.values():
-            if entry.base_model.startswith(candidate.id + "-20"):
-                return candidate
-        return None
+        if entry.id in self._bases and self.models.get(entry.id) is entry:
+            return self._bases[entry.id]
+        found = self.models.get(entry.base_model)
+        if found is None:
+            found = next(
+                (c for c in self.models.values() if entry.base_model.startswith(c.id + "-20")),
+                None,
+            )
+        if self.models.get(entry.id) is entry:
+            self._bases[entry.id] = found
+        return found
 
     def is_fine_tunable(self, entry: ModelEntry) -> bool:
         """A row with a training price, or a base model with a fine-tuned serving row."""

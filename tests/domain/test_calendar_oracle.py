@@ -157,12 +157,12 @@ def oracle(s: dict[str, Any], rows: dict[str, dict[str, Any]]) -> dict[str, Any]
     if diff(0.0) <= 1e-9 * max(sum(out["prompted"](lambda m: 0.0)), 1):
         volume = 0.0
     else:
-        grid = [10 ** (k / 50) for k in range(0, 601)]
-        hit = next((v for v in grid if diff(v) <= 0), None)
+        grid = [0.0] + [10 ** (k / 50) for k in range(-600, 601)]  # 1e-12 .. 1e12
+        hit = next((i for i, v in enumerate(grid) if diff(v) <= 0), None)
         if hit is None:
             volume = None
         else:
-            lo, hi = hit / 10 ** (1 / 50), hit
+            lo, hi = grid[hit - 1], grid[hit]
             for _ in range(200):
                 mid = (lo + hi) / 2
                 lo, hi = (lo, mid) if diff(mid) <= 0 else (mid, hi)
