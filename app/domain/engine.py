@@ -621,7 +621,12 @@ def resolve_arm(
         models = [None] * H
         month1_prices: dict[str, PriceUsed] = {}
     else:
-        for m, row in enumerate(rows, start=1):
+        # Most arms are priced by one row at one set of prices the whole horizon: price the
+        # first month and repeat it, rather than month by month.
+        uniform = not (follow and switches) and (
+            entry is None or not follow or not any(c.from_ > cal.start for c in entry.price_changes)
+        )
+        for m, row in enumerate(rows[:1] if uniform else rows, start=1):
             day = cal.firsts[m] if follow else cal.start
             # Which of the row's dated changes are in force: the prices follow from that.
             changes = sum(1 for c in row.price_changes if c.from_ <= day) if row else 0
@@ -645,6 +650,8 @@ def resolve_arm(
                 prev = cal.firsts[m - 1]
                 if any(prev < c.from_ <= cal.firsts[m] for c in row.price_changes):
                     events[m].append(MonthEvent("price_change", label))
+        if uniform:
+            variable, parts, models, regime_of = variable * H, parts * H, models * H, regime_of * H
         month1_prices = regimes[next(iter(regimes))].prices
 
     # Fixed costs by month: upkeep plus the hosting fees of the row in force.
