@@ -262,7 +262,7 @@ def _anchor(x: float, frame: Frame) -> Literal["start", "end"]:
 # Text of the charts in viewBox units (static/app.css sets the same sizes), and the width of
 # one character of it: labels are placed from these, so they never run into each other.
 LABEL_FONT = 12.5
-CHAR_WIDTH = 0.6  # of the font size, for digits and lower-case letters in system-ui
+CHAR_WIDTH = 0.64  # of the font size: digits and lower case of system-ui at weight 600
 LABEL_ROWS = 3
 
 
@@ -281,26 +281,32 @@ def place_markers(
     placed: list[tuple[int, float, float]] = []  # (row, left, right)
     out: dict[int, Marker] = {}
     for i, m in sorted(enumerate(markers), key=lambda im: im[1].x):
-        w = label_width(m.label, font) + 4
         sides: list[Literal["start", "end"]] = (
             ["end", "start"] if _anchor(m.x, frame) == "end" else ["start", "end"]
         )
-        choice: tuple[Literal["start", "end"], int] | None = None
-        for row in range(rows):
-            for side in sides:
-                left, right = (m.x + 2, m.x + 2 + w) if side == "start" else (m.x - 2 - w, m.x - 2)
-                inside = frame.x0 <= left and right <= frame.x1
-                crosses = any(left < x < right for x in lines if x != m.x)
-                overlaps = any(r == row and left < b and a < right for r, a, b in placed)
-                if inside and not crosses and not overlaps:
-                    choice = (side, row)
-                    placed.append((row, left, right))
+        choice: tuple[str, Literal["start", "end"], int] | None = None
+        # The full label first, then without its unit ("break-even 191k/mo" -> "191k").
+        for text in dict.fromkeys((m.label, m.label.removesuffix("/mo"))):
+            w = label_width(text, font) + 4
+            for row in range(rows):
+                for side in sides:
+                    left, right = (
+                        (m.x + 2, m.x + 2 + w) if side == "start" else (m.x - 2 - w, m.x - 2)
+                    )
+                    inside = frame.x0 <= left and right <= frame.x1
+                    crosses = any(left < x < right for x in lines if x != m.x)
+                    overlaps = any(r == row and left < b and a < right for r, a, b in placed)
+                    if inside and not crosses and not overlaps:
+                        choice = (text, side, row)
+                        placed.append((row, left, right))
+                        break
+                if choice:
                     break
             if choice:
                 break
         if choice is None:
-            choice = (sides[0], rows - 1)
-        out[i] = Marker(m.kind, m.x, m.label, choice[0], choice[1])
+            choice = (m.label, sides[0], rows - 1)
+        out[i] = Marker(m.kind, m.x, choice[0], choice[1], choice[2])
     return [out[i] for i in range(len(markers))]  # in the order given
 
 

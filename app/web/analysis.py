@@ -51,7 +51,7 @@ UNCERTAIN = (0.1, 0.9)  # a share of saving samples inside this band: the answer
 # line above its bar; the histogram keeps a band above the plot for the percentile labels.
 TORNADO_ROW = 46.0
 TORNADO_LABEL = 18.0
-HISTOGRAM_FRAME = charts.Frame(width=400, height=250, left=50, right=14, top=52, bottom=40)
+HISTOGRAM_FRAME = charts.Frame(width=400, height=250, left=50, right=24, top=52, bottom=40)
 
 # The fields that get a low/high pair in the form, in form order (group by group).
 RANGE_INPUTS: tuple[str, ...] = (

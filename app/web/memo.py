@@ -56,7 +56,17 @@ LIFECYCLE_CODES = (
 MOVERS = 5  # tornado rows in the memo
 # Print geometry: a narrow viewBox drawn at about its own size on A4 and Letter, so its
 # 11-unit text prints at about 11 px (3 mm), and room on the right for the line labels.
-PRINT_FRAME = charts.Frame(width=340, height=230, left=52, right=62, top=12, bottom=36)
+PRINT_FRAME = charts.Frame(width=340, height=220, left=46, right=72, top=10, bottom=34)
+GROUP_TITLES = {
+    "workload": "Workload",
+    "prompted": "Prompted",
+    "finetuned": "Fine-tuned",
+    "self_hosted": "Self-hosted GPU serving",
+    "quality": "Quality",
+    "factors": "Decision factors",
+}
+# The assumptions table's two printed columns, by group (about equal lengths).
+ASSUMPTION_COLUMNS = (("workload", "prompted", "quality", "factors"), ("finetuned", "self_hosted"))
 # Defaults that decide the default answer though they sit in closed folds (issue 16).
 FIXED_DEFAULTS = (
     "prompted.setup_cost",
@@ -159,6 +169,14 @@ class Memo:
     markdown_url: str
     errors: list[FieldError] = field(default_factory=list)
 
+    def assumption_columns(self) -> list[list[tuple[str, list[Assumption]]]]:
+        """The assumptions in the printed layout: columns of (group title, rows)."""
+        columns = []
+        for keys in ASSUMPTION_COLUMNS:
+            titles = [GROUP_TITLES[k] for k in keys]
+            columns.append([(t, [a for a in self.assumptions if a.group == t]) for t in titles])
+        return columns
+
 
 # --- words and rows ---------------------------------------------------------------------
 
@@ -199,46 +217,45 @@ def _value_text(name: str, value: Any, unit: str) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         v = float(value)
         if unit.startswith("fraction"):
-            return f"{form.display(value)} ({v * 100:.3g}%)"
+            return f"{v * 100:.3g}%"
         if unit.startswith("USD"):
             return usd_fine(v) if 0 < abs(v) < 1 else usd(v)
-        if math.isfinite(v) and abs(v) >= 10_000:
+        if math.isfinite(v) and abs(v) >= 1_000:
             return f"{v:,.0f}"
         return form.display(value)
     return str(value)
 
 
 def assumptions(
-    scenario: Scenario, comparison: Comparison, decisive_names: set[str]
+    scenario: Scenario,
+    comparison: Comparison,
+    decisive_names: set[str],
+    raw: dict[str, str] | None = None,
 ) -> list[Assumption]:
     rows: list[Assumption] = []
     self_hosted = scenario.finetuned.self_hosted is not None
     for group in form.GROUPS:
         for spec in (*group.inputs, *group.advanced):
             name = spec.name
-            given = _is_set(scenario, name)
+            # A model picker left at "None" arrives empty: given, though the model has no value.
+            given = _is_set(scenario, name) or (raw is not None and raw.get(name) == "")
             if name in ("prompted.model", "finetuned.model"):
                 arm = comparison.prompted if name.startswith("prompted") else comparison.finetuned
                 value = arm.model or "none (own prices or self-hosted)"
             elif name.startswith("finetuned.self_hosted.") and not self_hosted:
-                value = "not used (per-token serving)"
+                value = "not used"
             elif ".prices." in name and not given:
-                value = "catalog (see prices used)"
+                value = "catalog"
             else:
                 raw = get_value(scenario, name)
                 if raw is None and spec.placeholder:
                     value = spec.placeholder
                 else:
                     value = _value_text(name, raw, spec.unit)
-            label = spec.label
-            if group.key in ("prompted", "finetuned") and not label.startswith(
-                ("Prompted", "Fine-tuned")
-            ):
-                label = f"{ARM_TITLES[group.key]}: {label[:1].lower()}{label[1:]}"
             rows.append(
                 Assumption(
-                    group=group.legend.split(":")[0],
-                    label=label,
+                    group=GROUP_TITLES.get(group.key, group.legend),
+                    label=spec.label,
                     name=name,
                     value=value,
                     unit=spec.unit,
@@ -599,7 +616,7 @@ def build_memo(
         savings=sentences["savings"],
         arms=[("prompted", c.prompted), ("finetuned", c.finetuned)],
         charts=print_charts(c, curve, sentences),
-        assumptions=assumptions(scenario, c, decisive_names),
+        assumptions=assumptions(scenario, c, decisive_names, reading.raw),
         decisive=decisive,
         quality=quality_sentence(scenario),
         prices=price_rows(scenario, c, catalog),
@@ -693,7 +710,7 @@ def to_markdown(m: Memo) -> str:
         ("Input", "Field", "Value", "Unit", "Given or default"),
         [
             (
-                a.label,
+                f"{a.group}: {a.label}",
                 a.name,
                 a.value,
                 a.unit,
