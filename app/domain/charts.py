@@ -304,8 +304,8 @@ def place_markers(
                     break
             if choice:
                 break
-        if choice is None:
-            choice = (m.label, sides[0], rows - 1)
+        if choice is None:  # nowhere clean: the shortest text, on the roomier side
+            choice = (m.label.removesuffix("/mo"), sides[0], rows - 1)
         out[i] = Marker(m.kind, m.x, choice[0], choice[1], choice[2])
     return [out[i] for i in range(len(markers))]  # in the order given
 

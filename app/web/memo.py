@@ -247,11 +247,11 @@ def assumptions(
             elif ".prices." in name and not given:
                 value = "catalog"
             else:
-                raw = get_value(scenario, name)
-                if raw is None and spec.placeholder:
+                current = get_value(scenario, name)
+                if current is None and spec.placeholder:
                     value = spec.placeholder
                 else:
-                    value = _value_text(name, raw, spec.unit)
+                    value = _value_text(name, current, spec.unit)
             rows.append(
                 Assumption(
                     group=GROUP_TITLES.get(group.key, group.legend),
@@ -632,7 +632,9 @@ def build_memo(
         printed=today.isoformat(),
         live_url=base + ("?" + live_full if live_full else ""),
         frozen_url=base + "?" + frozen_q,
-        markdown_url=base + "memo?" + "&".join(p for p in (frozen_q, "format=md") if p),
+        # The same memo: live prices, so it lists their sources (a frozen link's prices are
+        # given ones), and it states the frozen link itself.
+        markdown_url=base + "memo?" + "&".join(p for p in (live_full, "format=md") if p),
         errors=list(reading.errors),
     )
 
