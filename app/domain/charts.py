@@ -271,12 +271,18 @@ def label_width(text: str, font: float = LABEL_FONT) -> float:
 
 
 def place_markers(
-    markers: Sequence[Marker], frame: Frame, font: float = LABEL_FONT, rows: int = LABEL_ROWS
+    markers: Sequence[Marker],
+    frame: Frame,
+    font: float = LABEL_FONT,
+    rows: int = LABEL_ROWS,
+    avoid_lines: bool = True,
 ) -> list[Marker]:
     """Give each marker's label a side and a row where it stays inside the plot, crosses no
     other marker's line and overlaps no label placed before it. Markers are placed left to
-    right; the preferred side is the one with more room. When nothing fits (very crowded
-    charts) the label takes the last row on its preferred side."""
+    right; the preferred side is the one with more room; a label that fits nowhere loses its
+    unit ("break-even 191k/mo" -> "break-even 191k"). When no place crosses no line, one that
+    overlaps no label; when not even that, the last row on the preferred side (very crowded
+    charts). `avoid_lines=False` for labels drawn where the lines do not reach."""
     lines = [m.x for m in markers]
     placed: list[tuple[int, float, float]] = []  # (row, left, right)
     out: dict[int, Marker] = {}
@@ -284,30 +290,37 @@ def place_markers(
         sides: list[Literal["start", "end"]] = (
             ["end", "start"] if _anchor(m.x, frame) == "end" else ["start", "end"]
         )
-        choice: tuple[str, Literal["start", "end"], int] | None = None
-        # The full label first, then without its unit ("break-even 191k/mo" -> "191k").
-        for text in dict.fromkeys((m.label, m.label.removesuffix("/mo"))):
-            w = label_width(text, font) + 4
-            for row in range(rows):
-                for side in sides:
-                    left, right = (
-                        (m.x + 2, m.x + 2 + w) if side == "start" else (m.x - 2 - w, m.x - 2)
-                    )
-                    inside = frame.x0 <= left and right <= frame.x1
-                    crosses = any(left < x < right for x in lines if x != m.x)
-                    overlaps = any(r == row and left < b and a < right for r, a, b in placed)
-                    if inside and not crosses and not overlaps:
-                        choice = (text, side, row)
-                        placed.append((row, left, right))
-                        break
-                if choice:
-                    break
-            if choice:
-                break
-        if choice is None:  # nowhere clean: the shortest text, on the roomier side
+        choice = _place(m, sides, frame, font, rows, lines, placed, avoid_lines)
+        if choice is None and avoid_lines:
+            choice = _place(m, sides, frame, font, rows, lines, placed, False)
+        if choice is None:
             choice = (m.label.removesuffix("/mo"), sides[0], rows - 1)
         out[i] = Marker(m.kind, m.x, choice[0], choice[1], choice[2])
     return [out[i] for i in range(len(markers))]  # in the order given
+
+
+def _place(
+    m: Marker,
+    sides: Sequence[Literal["start", "end"]],
+    frame: Frame,
+    font: float,
+    rows: int,
+    lines: Sequence[float],
+    placed: list[tuple[int, float, float]],
+    avoid_lines: bool,
+) -> tuple[str, Literal["start", "end"], int] | None:
+    for text in dict.fromkeys((m.label, m.label.removesuffix("/mo"))):
+        w = label_width(text, font) + 4
+        for row in range(rows):
+            for side in sides:
+                left, right = (m.x + 2, m.x + 2 + w) if side == "start" else (m.x - 2 - w, m.x - 2)
+                inside = frame.x0 <= left and right <= frame.x1
+                crosses = avoid_lines and any(left < x < right for x in lines if x != m.x)
+                overlaps = any(r == row and left < b and a < right for r, a, b in placed)
+                if inside and not crosses and not overlaps:
+                    placed.append((row, left, right))
+                    return text, side, row
+    return None
 
 
 # --- the three charts -------------------------------------------------------------------
@@ -631,7 +644,8 @@ def histogram_chart(
             markers.append(
                 Marker("percentile", x, f"{label} {short_usd(value)}", _anchor(x, frame))
             )
-    markers = place_markers(markers, frame)
+    # The labels sit in a band above the plot, which the marker lines do not reach.
+    markers = place_markers(markers, frame, avoid_lines=False)
     zero_x = sx(0.0) if ticks[0] <= 0 <= ticks[-1] else None
     return HistogramChart(
         frame=frame,

@@ -349,7 +349,7 @@ def build_panel(scenario: Scenario, ranges: RangeReading, catalog: Catalog) -> P
         sens.bars,
         TORNADO_BARS,
         frame=charts.Frame(
-            width=400, height=8 + TORNADO_ROW * n + 40, left=8, right=40, top=8, bottom=40
+            width=400, height=8 + TORNADO_ROW * n + 40, left=24, right=40, top=8, bottom=40
         ),
         row=TORNADO_ROW,
         label_band=TORNADO_LABEL,

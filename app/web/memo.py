@@ -287,7 +287,7 @@ def decisive_defaults(
     fixed = [(n, get_value(scenario, n)) for n in FIXED_DEFAULTS if not _is_set(scenario, n)]
     if fixed:
         parts = [
-            f"{form.ALL_INPUTS[n].label.lower()} ({ARM_TITLES[n.split('.')[0]].lower()}) "
+            f"{_lower_first(form.ALL_INPUTS[n].label)} ({ARM_TITLES[n.split('.')[0]].lower()}) "
             f"{usd(v)}{' a month' if 'monthly' in n else ' once'}"
             for n, v in fixed
         ]
@@ -297,6 +297,11 @@ def decisive_defaults(
         )
         names.update(n for n, _ in fixed)
     return names, lines
+
+
+def _lower_first(label: str) -> str:
+    """'Setup' -> 'setup', but 'MLOps upkeep' stays as it is."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def quality_sentence(scenario: Scenario) -> str:

@@ -38,7 +38,7 @@ router = APIRouter(include_in_schema=False)
 # own size from a 390-pixel phone to a desktop (app.css caps its width), so its 12.5-unit text
 # stays between 10 and 19 CSS px everywhere (tests/web/test_layout_browser.py measures it).
 PAGE_FRAME = charts.Frame(width=400, height=250, left=54, right=12, top=14, bottom=40)
-BREAKDOWN_FRAME = charts.Frame(width=400, height=130, left=84, right=16, top=8, bottom=30)
+BREAKDOWN_FRAME = charts.Frame(width=400, height=130, left=84, right=30, top=8, bottom=30)
 
 
 @dataclass(frozen=True)
