@@ -25,6 +25,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
+from app.api.analysis import RANGE_PREFIX
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError
 from app.domain import charts
@@ -162,7 +163,7 @@ class Memo:
     moves_flips: list[str]
     movers: list[Mover]
     probability: list[str]  # sentences; empty list never: says why there is none
-    percentiles: list[tuple[str, str, str, str]]  # (row, P10, P50, P90)
+    percentiles: list[tuple[str, ...]]  # (row, P10, P50, P90)
     printed: str
     live_url: str
     frozen_url: str
@@ -462,28 +463,23 @@ def movers(bars: Sequence[TornadoBar], scenario: Scenario) -> list[Mover]:
 
 def end_labels(chart: charts.LineChart, gap: float = 13.0) -> list[EndLabel]:
     """Each line's name beside its last point, pushed apart vertically so the two never
-    overlap (the lower one moves down, then both move up if that leaves the frame)."""
+    overlap (the lower one moves down, then all move up if that leaves the frame)."""
     fr = chart.frame
-    ends = []
+    ends: list[tuple[str, str, float, float]] = []
     for line in chart.lines:
-        last = line.points.rsplit(" ", 1)[-1]
-        x, y = (float(v) for v in last.split(","))
-        ends.append([line.arm, line.label, x, y])
+        x, y = (float(v) for v in line.points.rsplit(" ", 1)[-1].split(","))
+        ends.append((line.arm, line.label, x, y))
     ends.sort(key=lambda e: e[3])
-    for i in range(1, len(ends)):
-        if ends[i][3] - ends[i - 1][3] < gap:
-            ends[i][3] = ends[i - 1][3] + gap
-    overflow = ends[-1][3] - (fr.y0 - 2) if ends else 0
-    if overflow > 0:
-        for e in ends:
-            e[3] -= overflow
-    top = fr.y1 + 8
-    if ends and ends[0][3] < top:
-        shift = top - ends[0][3]
-        for e in ends:
-            e[3] += shift
+    ys = [e[3] for e in ends]
+    for i in range(1, len(ys)):
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    if ys and ys[-1] > fr.y0 - 2:
+        ys = [y - (ys[-1] - (fr.y0 - 2)) for y in ys]
+    if ys and ys[0] < fr.y1 + 8:
+        ys = [y + (fr.y1 + 8 - ys[0]) for y in ys]
     return [
-        EndLabel(str(a), str(t), round(float(x) + 4, 1), round(float(y), 1)) for a, t, x, y in ends
+        EndLabel(arm, text, round(x + 4, 1), round(y, 1))
+        for (arm, text, x, _), y in zip(ends, ys, strict=True)
     ]
 
 
@@ -556,7 +552,7 @@ def build_memo(
     base_savings = sens.base_savings if sens is not None else c.savings_over_horizon
     decisive_names, decisive = decisive_defaults(scenario, bars, base_savings)
     probability: list[str]
-    percentiles: list[tuple[str, str, str, str]] = []
+    percentiles: list[tuple[str, ...]] = []
     if panel.uncertainty is not None:
         u = panel.uncertainty
         probability = [
@@ -595,9 +591,9 @@ def build_memo(
     frozen = links.frozen_items(scenario, c, catalog, raw)
     from urllib.parse import urlencode
 
-    frozen_q = urlencode(frozen + [(analysis.RANGE_PREFIX + k, v) for k, v in range_q])
+    frozen_q = urlencode(frozen + [(RANGE_PREFIX + k, v) for k, v in range_q])
     live_full = "&".join(
-        p for p in (live_q, urlencode([(analysis.RANGE_PREFIX + k, v) for k, v in range_q])) if p
+        p for p in (live_q, urlencode([(RANGE_PREFIX + k, v) for k, v in range_q])) if p
     )
     lifecycle = [w.message for w in c.warnings if w.code in LIFECYCLE_CODES]
     other = [

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic_core import PydanticUndefined
 
 from app.api import cache
+from app.api.analysis import RANGE_PREFIX
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError
 from app.api.tokens import counter_view
@@ -345,9 +346,7 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
     context["analysis_url"] = analysis.analysis_url(items)
     if context["comparison"] is not None:
         # The memo takes the page's query, ranges included.
-        ranges = urlencode(
-            [(analysis.RANGE_PREFIX + k, v) for k, vs in raw_ranges.items() for v in vs]
-        )
+        ranges = urlencode([(RANGE_PREFIX + k, v) for k, vs in raw_ranges.items() for v in vs])
         context["memo_query"] = "&".join(p for p in (context["query"], ranges) if p)
     if not fragment:
         context.update(analysis.panel_context(reading, result is not None, raw_ranges, catalog))
