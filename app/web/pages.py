@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic_core import PydanticUndefined
 
 from app.api import cache
@@ -26,7 +26,7 @@ from app.domain.engine import Resolved, ScenarioError, curves
 from app.domain.formatting import usd
 from app.domain.scenario import DEFAULT_FINETUNED_MODEL, DEFAULT_PROMPTED_MODEL, Scenario
 from app.domain.sensitivity import sensitivity
-from app.pricing import Catalog
+from app.pricing import Catalog, get_catalog
 from app.templating import templates
 from app.web import analysis, form, links, snippet, view
 from app.web.presets import PRESETS
@@ -212,10 +212,13 @@ def value_text(value: str, unit: str) -> str:
 
 
 def summary_context(
-    reading: form.Reading, result: tuple[Resolved, Comparison] | None, catalog: Catalog
+    reading: form.Reading,
+    result: tuple[Resolved, Comparison] | None,
+    catalog: Catalog | None = None,
 ) -> dict[str, Any]:
     """What the page's results and the embed both show: errors, the comparison, its curves,
     the sentences, the prices used and the scenario's query string."""
+    catalog = catalog if catalog is not None else get_catalog()  # bench/ calls without one
     known = set(form.ALL_INPUTS)
     ctx: dict[str, Any] = {
         "errors": reading.errors,
@@ -305,17 +308,18 @@ def _is_given(scenario: Scenario, name: str) -> bool:
 
 
 def results_context(
-    reading: form.Reading, result: tuple[Resolved, Comparison] | None, catalog: Catalog
+    reading: form.Reading,
+    result: tuple[Resolved, Comparison] | None,
+    catalog: Catalog | None = None,
 ) -> dict[str, Any]:
     """The results fragment's context: the summary plus the page's three charts and their
     tables (the embed draws one chart of its own, so it stops at the summary), and the
     three inputs that move the answer most."""
+    catalog = catalog if catalog is not None else get_catalog()
     ctx = summary_context(reading, result, catalog)
     comparison: Comparison | None = ctx["comparison"]
     if comparison is None:
         return ctx
-    assert reading.scenario is not None
-    ctx["top_movers"] = top_movers(reading.scenario, catalog)
     curve: Curves = ctx["curves"]
     ctx.update(
         volume_chart=charts.volume_chart(curve, PAGE_FRAME),
@@ -348,7 +352,11 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
         # The memo takes the page's query, ranges included.
         ranges = urlencode([(RANGE_PREFIX + k, v) for k, vs in raw_ranges.items() for v in vs])
         context["memo_query"] = "&".join(p for p in (context["query"], ranges) if p)
+    if context["comparison"] is not None:
+        context["movers_url"] = "/movers?" + urlencode(scenario_items)
     if not fragment:
+        if context["comparison"] is not None and reading.scenario is not None:
+            context["top_movers"] = top_movers(reading.scenario, catalog)
         context.update(analysis.panel_context(reading, result is not None, raw_ranges, catalog))
         context.update(field_views(reading, catalog))
         model = reading.scenario.prompted.model if reading.scenario else None
@@ -370,3 +378,19 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
 def _bad_ranges(context: dict[str, Any]) -> bool:
     reading = context.get("range_reading")
     return bool(reading and reading.errors)
+
+
+@router.get("/movers", response_class=HTMLResponse)
+def read_movers(request: Request, catalog: CatalogDep) -> Response:
+    """'What moves it most' alone, for htmx; a plain visit goes to the full page, which has it."""
+    items = request.query_params.multi_items()
+    if "HX-Request" not in request.headers:
+        return RedirectResponse("/?" + urlencode(items) + "#top-movers", status_code=303)
+    scenario_items, _ = analysis.split(items)
+    reading, result = form.read(scenario_items, lambda s: run_compare(s, catalog))
+    movers = top_movers(reading.scenario, catalog) if result and reading.scenario else []
+    response = templates.TemplateResponse(
+        request, "_partials/_top_movers.html", {"top_movers": movers}, status_code=200
+    )
+    response.headers["Vary"] = "HX-Request"
+    return response

@@ -240,9 +240,25 @@ def test_the_three_inputs_that_move_the_answer_most_are_next_to_the_result(
         if name in form.ALL_INPUTS:
             assert f'href="#f-{name.replace(".", "-")}"' in box.group(1)
             assert f'id="f-{name.replace(".", "-")}"' in page
-    # The fragment carries it too, so it follows the sliders.
+    # The fragment only links it (the tornado is too slow for every slider move): GET /movers
+    # returns it once it is on screen, for the fragment's own scenario.
     fragment = client.get("/?workload.queries_per_month=5000", headers={"HX-Request": "true"}).text
-    assert 'id="top-movers"' in fragment
+    slot = re.search(r'<div class="top-movers loading" id="top-movers"[^>]*>', fragment)
+    assert slot and 'hx-trigger="revealed"' in slot.group(0)
+    assert 'hx-sync="#scenario:drop"' in slot.group(0)
+    url = html.unescape(re.search(r'hx-get="([^"]+)"', slot.group(0)).group(1))
+    assert url == "/movers?workload.queries_per_month=5000"
+    movers = client.get(url, headers={"HX-Request": "true"})
+    assert movers.status_code == 200 and movers.headers["vary"] == "HX-Request"
+    assert re.findall(r'<li data-input="([^"]+)">', movers.text) == [
+        b.input
+        for b in sensitivity(
+            form.read([("workload.queries_per_month", "5000")], lambda s: None)[0].scenario,
+            catalog,
+        ).bars[:3]
+    ]
+    plain = client.get(url, follow_redirects=False)
+    assert plain.status_code == 303 and plain.headers["location"].endswith("#top-movers")
 
 
 # --- the embed's context -------------------------------------------------------------------
