@@ -245,7 +245,7 @@ def test_the_three_inputs_that_move_the_answer_most_are_next_to_the_result(
     fragment = client.get("/?workload.queries_per_month=5000", headers={"HX-Request": "true"}).text
     slot = re.search(r'<div class="top-movers loading" id="top-movers"[^>]*>', fragment)
     assert slot and 'hx-trigger="revealed"' in slot.group(0)
-    assert 'hx-sync="#scenario:drop"' in slot.group(0)
+    assert 'hx-sync="#scenario:queue all"' in slot.group(0)
     url = html.unescape(re.search(r'hx-get="([^"]+)"', slot.group(0)).group(1))
     assert url == "/movers?workload.queries_per_month=5000"
     movers = client.get(url, headers={"HX-Request": "true"})

@@ -477,3 +477,16 @@ def test_the_page_prints_results_without_form_buttons_or_dotted_names(
     assert page.locator("#results .legend").first.is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.pdf(path=str(ARTIFACTS / "page-print.pdf"), format="A4")
+
+
+def test_after_a_slider_move_both_lazy_boxes_load(context_for: Any, base_url: str) -> None:
+    """The panel and "What moves it most" both sync on the form: on a tall screen both are
+    revealed by the same swap, and neither may be dropped."""
+    page = context_for(viewport={"width": 1440, "height": 4000}).new_page()
+    page.goto(base_url + "/")
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.locator("#f-workload-queries_per_month-slider").fill("6")
+    page.wait_for_selector("#top-movers:not(.loading) li")
+    page.wait_for_selector("#analysis:not(.loading) #chart-tornado")
+    first = page.locator("#top-movers li").first.inner_text()
+    assert "1 million" in first or "Queries per month" not in first
