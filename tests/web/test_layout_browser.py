@@ -490,3 +490,19 @@ def test_after_a_slider_move_both_lazy_boxes_load(context_for: Any, base_url: st
     page.wait_for_selector("#analysis:not(.loading) #chart-tornado")
     first = page.locator("#top-movers li").first.inner_text()
     assert "1 million" in first or "Queries per month" not in first
+
+
+def test_copy_link_with_these_prices_reproduces_the_figures(browser: Any, base_url: str) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(base_url + "/?workload.queries_per_month=420000&prompted.cache_hit_rate=0.5")
+    savings = page.locator("#fig-savings").inner_text()
+    page.get_by_role("link", name="Copy link with these prices").click()
+    page.wait_for_function("() => document.querySelector('.copy-status').textContent.length > 0")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    query = dict(parse_qsl(urlsplit(copied).query, keep_blank_values=True))
+    assert query["prompted.model"] == "gpt-4.1" and float(query["prompted.prices.input"]) > 0
+    assert "finetuned.training.price_per_mtok" in query
+    page.goto(copied)
+    assert page.locator("#fig-savings").inner_text() == savings
+    context.close()
