@@ -7,8 +7,9 @@ PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 ENCODINGS := .cache/tiktoken/.verified
 export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
+comma := ,
 
-.PHONY: run test lint fmt bench soak setup browser wrk clean
+.PHONY: run test lint fmt bench soak setup browser calc wrk image image-test base-image clean prices-report
 
 # Reinstall only when the project's dependencies change.
 # constraints.txt pins the exact versions the suite was run with.
@@ -35,10 +36,21 @@ browser:
 		|| echo "WARNING: could not install chromium; browser tests will skip"; \
 	else echo "WARNING: /usr/bin/chromium missing and cannot be installed here; browser tests will skip"; fi
 
+# Debian's LibreOffice Calc and python3-uno for tests/test_spreadsheet_calc.py (the formulas of
+# docs/spreadsheets.md in a real Calc). Installed under CI=true, where the test fails without
+# them; elsewhere it skips loudly (installing ~300 MB is left to the developer).
+calc:
+	@if command -v soffice >/dev/null 2>&1 && /usr/bin/python3 -c "import uno" 2>/dev/null; then :; \
+	elif [ "$$CI" = true ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's libreoffice-calc for the spreadsheet test..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc python3-uno >/dev/null) \
+		|| echo "WARNING: could not install libreoffice-calc; the spreadsheet test will fail"; \
+	else echo "WARNING: LibreOffice Calc (soffice, python3-uno) missing; tests/test_spreadsheet_calc.py will skip (apt-get install libreoffice-calc python3-uno)"; fi
+
 run: setup
 	$(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
 
-test: setup browser
+test: setup browser calc
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
@@ -67,6 +79,50 @@ bench: setup wrk
 # SOAK_ARGS="--seconds 300" for a longer run.
 soak: setup
 	$(PY) bench/soak.py $(SOAK_ARGS)
+
+# The catalog's age per provider, rows past PRICES_STALE_AFTER_DAYS, and lifecycle dates and
+# price changes within 90 days (REPORT_ARGS="--within 180" to look further).
+prices-report: $(INSTALLED)
+	$(PY) -m app.pricing report $(REPORT_ARGS)
+
+# --- the container image (docs/deploy.md) ---------------------------------------------------
+# DOCKER: the client (BuildKit is needed for the CA secret: Docker 23+, or DOCKER_BUILDKIT=1).
+# BASE_IMAGE: the base of both stages (default: the Dockerfile's python:3.11.x-slim-bookworm);
+#   a mirror's copy, or `make base-image`'s where Docker Hub is unreachable.
+# CA_BUNDLE: a PEM file of the CA a TLS-intercepting proxy signs with, passed as a BuildKit
+#   secret: the build's downloads trust it, and no layer of the image holds it.
+# PIP_INDEX_URL: a PyPI mirror for the build.
+DOCKER ?= docker
+IMAGE ?= tune-or-prompt
+BASE_IMAGE ?=
+CA_BUNDLE ?=
+PIP_INDEX_URL ?=
+DOCKER_BUILD_FLAGS ?=
+BASE_TAG ?= tune-or-prompt-base:bookworm
+DEBIAN_MIRROR ?= http://deb.debian.org/debian
+
+image:
+	DOCKER_BUILDKIT=1 $(DOCKER) build -t $(IMAGE) \
+		$(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+		$(if $(CA_BUNDLE),--secret id=ca_bundle$(comma)src=$(CA_BUNDLE)) \
+		$(if $(PIP_INDEX_URL),--build-arg PIP_INDEX_URL=$(PIP_INDEX_URL)) \
+		$(DOCKER_BUILD_FLAGS) .
+
+# Builds the image, then runs it read-only, without network, as a non-root user and checks
+# it from inside (tests/test_image.py). Skips loudly where no Docker daemon answers; fails
+# instead under CI=true with IMAGE_TEST_REQUIRED=true.
+image-test: $(INSTALLED)
+	@if $(DOCKER) version --format '{{.Server.Version}}' >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory image && \
+		TUNE_IMAGE=$(IMAGE) DOCKER=$(DOCKER) CA_BUNDLE=$(CA_BUNDLE) $(PY) -m pytest tests/test_image.py -p no:cacheprovider -rs -v; \
+	elif [ "$$CI" = true ] && [ "$$IMAGE_TEST_REQUIRED" = true ]; then \
+		echo "FAILED: no Docker daemon answers ($(DOCKER) version)"; exit 1; \
+	else echo "SKIPPED (image test not run): no Docker daemon answers ($(DOCKER) version)"; fi
+
+# A minimal Debian base with Python from Debian's packages, from a Debian mirror only (root,
+# debootstrap and a daemon): `make base-image && make image BASE_IMAGE=$(BASE_TAG)`.
+base-image:
+	docker/base-image.sh $(BASE_TAG) $(DEBIAN_MIRROR)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

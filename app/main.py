@@ -12,18 +12,22 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api import router as api_router
+from app.compression import CompressionMiddleware
 from app.domain import encodings
+from app.http_cache import ETagMiddleware
 from app.middleware import SecurityMiddleware
 from app.pricing import get_catalog
 from app.settings import ROOT
 from app.templating import templates
+from app.web import presets
 from app.web import router as web_router
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Load (and validate) the pricing catalog before serving: a malformed file stops start-up.
-    get_catalog()
+    # Load (and validate) the pricing catalog before serving: a malformed file stops start-up,
+    # and so does a preset that names a retired model or drifted from the rows it cites.
+    presets.check_presets(get_catalog())
     # tiktoken's encodings must be in the local, verified cache; a missing one is logged and
     # its counts fall back to estimates (never a download at run time).
     for problem in encodings.check():
@@ -54,7 +58,9 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(ETagMiddleware)  # inside SecurityMiddleware: a 304 gets its headers
     app.add_middleware(SecurityMiddleware)
+    app.add_middleware(CompressionMiddleware)  # outermost: compresses what the rest wrote
     app.include_router(api_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

@@ -9,6 +9,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+# Levels of per-request compression, measured on the results fragment (docs/performance.md).
+GZIP_LEVEL = 1
+BROTLI_LEVEL = 1
 
 
 class Settings(BaseSettings):
@@ -21,6 +24,12 @@ class Settings(BaseSettings):
     pricing_extra_dir: Path | None = Field(
         default=None,
         description="Directory of negotiated-rate files that add models or override catalog fields.",
+    )
+    pricing_max_file_bytes: int = Field(
+        default=2_000_000,
+        ge=1_000,
+        le=1_000_000_000,
+        description="Largest pricing file (bytes) read at start-up; a larger one stops start-up.",
     )
     prices_stale_after_days: int = Field(
         default=120,
@@ -37,6 +46,33 @@ class Settings(BaseSettings):
         default="*",
         description="Origins allowed to frame /embed (CSP frame-ancestors), space-separated; "
         "'*' allows any. Every other page refuses framing.",
+    )
+
+    compression: bool = Field(
+        default=True,
+        description="Compress answers with brotli or gzip for clients that accept it "
+        "(Accept-Encoding); static files are compressed once, at start-up.",
+    )
+    compression_min_bytes: int = Field(
+        default=1024,
+        ge=0,
+        le=1024 * 1024,
+        description="Answers smaller than this many bytes are sent uncompressed: below a "
+        "packet or two, compressing saves no time.",
+    )
+    gzip_level: int = Field(
+        default=GZIP_LEVEL,
+        ge=1,
+        le=9,
+        description="zlib level of answers gzipped per request (pages, fragments, the API); "
+        "chosen by bench/compression.py (docs/performance.md).",
+    )
+    brotli_level: int = Field(
+        default=BROTLI_LEVEL,
+        ge=0,
+        le=11,
+        description="Brotli quality of answers compressed per request, for clients that "
+        "accept br; chosen by bench/compression.py (docs/performance.md).",
     )
 
     host: str = Field(

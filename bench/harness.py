@@ -54,6 +54,60 @@ SELF_HOSTED: dict[str, str] = {
     "finetuned.training.gpu_hourly_price": "2.5",
 }
 
+# Several candidates: the two-arm scenario as two cards, and six cards (three prompted
+# models, a fine-tune at a host, self-hosted GPUs, a hybrid), as the page's dotted names.
+_CARDS: list[dict[str, str]] = [
+    {
+        "id": "now",
+        "kind": "prompted",
+        "model": "gpt-4.1",
+        "static_prompt_tokens": "3000",
+        "cache_hit_rate": "0.6",
+    },
+    {
+        "id": "lora",
+        "kind": "finetuned",
+        "model": "ft:gpt-4.1-mini",
+        "training.examples": "1500",
+        "retrain_every_months": "6",
+    },
+    {
+        "id": "frontier",
+        "kind": "prompted",
+        "model": "gpt-5.5",
+        "static_prompt_tokens": "3000",
+        "cache_hit_rate": "0.6",
+    },
+    {
+        "id": "small",
+        "kind": "prompted",
+        "model": "gpt-5.4-mini",
+        "static_prompt_tokens": "3000",
+        "cache_hit_rate": "0.6",
+    },
+    {
+        "id": "own",
+        "kind": "finetuned",
+        "self_hosted.gpu_hourly_price": "2.5",
+        "self_hosted.prefill_tokens_per_s": "20000",
+        "self_hosted.decode_tokens_per_s": "2500",
+        "training.gpu_hours": "20",
+        "training.gpu_hourly_price": "2.5",
+    },
+    {"id": "mix", "kind": "hybrid", "core": "own", "fallback": "frontier", "core_share": "0.8"},
+]
+
+
+def candidates_query(n: int) -> dict[str, str]:
+    out = {k: v for k, v in PER_TOKEN.items() if k.startswith("workload.")}
+    for i, card in enumerate(_CARDS[:n]):
+        out.update({f"candidates.{i}.{k}": v for k, v in card.items()})
+    return out
+
+
+CANDIDATES_2 = candidates_query(2)
+CANDIDATES_6 = candidates_query(6)
+
 
 def free_port() -> int:
     with socket.socket() as s:

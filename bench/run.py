@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repositor
 
 from bench.harness import (
     BENCH,
+    CANDIDATES_2,
+    CANDIDATES_6,
     HOST,
     PER_TOKEN,
     ROOT,
@@ -83,6 +85,11 @@ TOKENS_OURS = "count tokens of a ~100k-token prompt (POST /api/v1/tokens's work)
 TOKENS_DIRECT = "the same with tiktoken directly (o200k_base encode_ordinary)"
 FRAGMENT = "results fragment (GET / + HX-Request)"
 FRAGMENT_MISS = "results fragment, a new scenario each request"
+# The same requests from a browser that accepts compression: the fragment is compressed per
+# request at settings.gzip_level / brotli_level (browsers offer br over HTTPS only, gzip always).
+FRAGMENT_MISS_GZIP = FRAGMENT_MISS + ", gzip"
+FRAGMENT_MISS_BR = FRAGMENT_MISS + ", brotli"
+FRAGMENTS = (FRAGMENT, FRAGMENT_MISS, FRAGMENT_MISS_GZIP, FRAGMENT_MISS_BR)
 # What is measured over HTTP, one line a route. A route that does not answer 200 when the
 # run starts is left out of the table with a note (so routes still being built cost nothing).
 ROUTES: dict[str, Route] = {
@@ -95,6 +102,30 @@ ROUTES: dict[str, Route] = {
     FRAGMENT_MISS: Route(
         f"/?{QUERY_NO_VOLUME}",
         headers=(("HX-Request", "true"),),
+        vary=VOLUME,
+        vary_from=VARY_FROM,
+    ),
+    "candidates fragment, 2 cards, a new scenario each request": Route(
+        "/?" + urlencode({k: v for k, v in CANDIDATES_2.items() if k != VOLUME}),
+        headers=(("HX-Request", "true"),),
+        vary=VOLUME,
+        vary_from=VARY_FROM,
+    ),
+    "candidates fragment, 6 cards, a new scenario each request": Route(
+        "/?" + urlencode({k: v for k, v in CANDIDATES_6.items() if k != VOLUME}),
+        headers=(("HX-Request", "true"),),
+        vary=VOLUME,
+        vary_from=VARY_FROM,
+    ),
+    FRAGMENT_MISS_GZIP: Route(
+        f"/?{QUERY_NO_VOLUME}",
+        headers=(("HX-Request", "true"), ("Accept-Encoding", "gzip, deflate")),
+        vary=VOLUME,
+        vary_from=VARY_FROM,
+    ),
+    FRAGMENT_MISS_BR: Route(
+        f"/?{QUERY_NO_VOLUME}",
+        headers=(("HX-Request", "true"), ("Accept-Encoding", "gzip, deflate, br")),
         vary=VOLUME,
         vary_from=VARY_FROM,
     ),
@@ -163,6 +194,27 @@ def in_process_cases() -> dict[str, Callable[[], object]]:
         reading, result = form.read(fragment_items, lambda s: run_compare(s, catalog))
         return template.render(request=request, **pages.results_context(reading, result))
 
+    from app.web import candidates as candidates_page
+
+    candidates_template = templates.get_template("_partials/_candidates_results.html")
+
+    def candidates_fragment(query: dict[str, str]) -> Callable[[], object]:
+        cards = list(query.items())
+
+        def run() -> object:
+            # The candidates page's fragment without HTTP: read, compare, charts, render.
+            reading, result = form.read(
+                cards,
+                lambda s: candidates_page.run_candidates(s, catalog),
+                model=candidates_page.CandidatesScenario,
+                prepare=candidates_page.listed,
+            )
+            context = candidates_page.results_context(reading, result)
+            context.update(cards=candidates_page.cards(reading, catalog), oob_cards=True)
+            return candidates_template.render(request=request, **context)
+
+        return run
+
     scenario = parse(Scenario, items, ())
     ranges = {
         "workload.queries_per_month": Range(low=50_000, mode=100_000, high=400_000),
@@ -179,6 +231,12 @@ def in_process_cases() -> dict[str, Callable[[], object]]:
         "compare() + curves(), self-hosted, 36 months": compare_and_curves(SELF_HOSTED),
         "query parse + compare() + JSON, per-token": api_work,
         "results fragment: form, compare, charts, render": fragment,
+        "candidates fragment, 2 cards: form, compare, charts, render": candidates_fragment(
+            CANDIDATES_2
+        ),
+        "candidates fragment, 6 cards: form, compare, charts, render": candidates_fragment(
+            CANDIDATES_6
+        ),
         "sensitivity (tornado, every input low and high)": lambda: sensitivity(scenario, catalog),
         "uncertainty, 10,000 samples, 3 ranges": lambda: simulate(
             scenario, catalog, ranges, samples=10_000, seed=1
@@ -346,6 +404,12 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="print a cProfile of the compare path"
     )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated substrings: measure only the HTTP lines whose name has one "
+        "(the bare endpoint is always measured); skips the in-process cases",
+    )
     args = parser.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
     tool = args.loadgen
@@ -358,8 +422,14 @@ def main() -> None:
     verdicts: list[str] = []
     load_before = Path("/proc/loadavg").read_text().split()[0]
 
+    only = [part for part in args.only.split(",") if part]
+    chosen = {
+        name: route
+        for name, route in ROUTES.items()
+        if not only or name == BARE or any(part in name for part in only)
+    }
     # In process first, while nothing else runs.
-    for name, fn in in_process_cases().items():
+    for name, fn in ({} if only else in_process_cases()).items():
         med, p99 = time_calls(fn, args.iterations)
         rows.append(Row(f"in process: {name}", "", f"median {fmt_ms(med)} · p99 {fmt_ms(p99)}", ""))
         print(f"  {name}: median {med:.3f} ms, p99 {p99:.3f} ms", file=sys.stderr)
@@ -387,7 +457,7 @@ def main() -> None:
     try:
         servers = {"app": app, "bare": bare}
         routes: dict[str, Route] = {}
-        for name, route in ROUTES.items():
+        for name, route in chosen.items():
             ok, why = answers_200(servers[route.server], route)
             if ok:
                 routes[name] = route
@@ -442,7 +512,7 @@ def main() -> None:
                 met = load.p99_ms < P99_AT_64_MS
                 target = f"p99 < {P99_AT_64_MS:.0f} ms: {'met' if met else 'MISSED'}"
                 verdicts.append(f"{name}: p99 at 64 connections {fmt_ms(load.p99_ms)}, {target}.")
-            if name in (FRAGMENT, FRAGMENT_MISS) and c == 16:
+            if name in FRAGMENTS and c == 16:
                 met = load.rps >= FRAGMENT_SHARE_AT_16 * base.rps
                 target = f"≥ 0.33× bare req/s: {'met' if met else 'MISSED'}"
                 verdicts.append(

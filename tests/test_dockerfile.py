@@ -49,12 +49,79 @@ def final_stage() -> list[tuple[str, str]]:
     return steps[last_from:]
 
 
+def build_args() -> dict[str, str]:
+    """Default values of the ARGs declared before the first FROM."""
+    out = {}
+    for keyword, args in instructions():
+        if keyword == "FROM":
+            break
+        if keyword == "ARG" and "=" in args:
+            name, _, value = args.partition("=")
+            out[name.strip()] = value.strip()
+    return out
+
+
 def test_every_base_image_is_pinned_to_an_exact_slim_python() -> None:
+    defaults = build_args()
     bases = [args.split()[0] for keyword, args in instructions() if keyword == "FROM"]
     assert bases, "no FROM"
     for base in bases:
-        assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", base), base
+        # One build argument names the base of both stages (a mirror, or `make base-image`'s);
+        # its default is the exact public image.
+        assert base == "${BASE_IMAGE}", base
+        assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", defaults["BASE_IMAGE"])
     assert "latest" not in DOCKERFILE.read_text(encoding="utf-8")
+
+
+def test_a_ca_bundle_is_a_build_secret_never_a_layer() -> None:
+    runs = [args for keyword, args in instructions() if keyword == "RUN"]
+    downloading = [r for r in runs if "pip install" in r or "encodings prepare" in r]
+    assert len(downloading) == 2
+    for run in downloading:
+        # Mounted for that step only; joined to the system CAs in a tmpfs of the same step.
+        assert "--mount=type=secret,id=ca_bundle" in run and "with-ca " in run
+        assert "--mount=type=tmpfs,target=/run/ca" in run
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    for keyword, args in instructions():
+        if keyword in ("COPY", "ADD", "ENV", "ARG"):
+            assert "ca_bundle" not in args and ".pem" not in args and ".crt" not in args, args
+    assert "ca_bundle" in (REPO / "docker" / "with-ca.sh").read_text(encoding="utf-8")
+    assert "/run/ca/" in (REPO / "docker" / "with-ca.sh").read_text(encoding="utf-8")
+    assert "SSL_CERT_FILE" not in text.split("# ---- run")[1]
+
+
+def test_with_ca_trusts_the_secret_only_when_given(tmp_path: Path) -> None:
+    script = REPO / "docker" / "with-ca.sh"
+    shown = "echo ${PIP_CERT:-none}"
+    env = {k: v for k, v in os.environ.items() if k not in ("PIP_CERT", "SSL_CERT_FILE")}
+    done = subprocess.run(
+        ["sh", str(script), "sh", "-c", shown], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "none"
+    # With the secret present, every client is pointed at the joined bundle.
+    text = script.read_text(encoding="utf-8")
+    text = text.replace("/run/secrets/ca_bundle", str(tmp_path / "secret"))
+    text = text.replace("/run/ca/bundle.pem", str(tmp_path / "bundle.pem"))
+    (tmp_path / "secret").write_text("-----BEGIN CERTIFICATE-----\nproxy\n", encoding="utf-8")
+    (tmp_path / "with-ca.sh").write_text(text, encoding="utf-8")
+    shown = 'echo "$PIP_CERT $SSL_CERT_FILE $REQUESTS_CA_BUNDLE"'
+    done = subprocess.run(
+        ["sh", str(tmp_path / "with-ca.sh"), "sh", "-c", shown],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    bundle = str(tmp_path / "bundle.pem")
+    assert done.stdout.split() == [bundle] * 3
+    assert (tmp_path / "bundle.pem").read_text(encoding="utf-8").endswith("proxy\n")
+
+
+def test_make_builds_tests_and_bases_the_image() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    for target in ("image:", "image-test:", "base-image:"):
+        assert f"\n{target}" in makefile, target
+    assert "--secret id=ca_bundle" in makefile and "--build-arg BASE_IMAGE=" in makefile
+    assert "tests/test_image.py" in makefile
 
 
 def test_the_image_runs_as_a_numeric_non_root_user() -> None:

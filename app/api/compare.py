@@ -26,7 +26,12 @@ FieldParam = Annotated[
         description="Return one value of the result as text/plain, e.g. break_even.monthly_volume",
     ),
 ]
-RESERVED_COMPARE = ("format", "field")
+RESERVED_COMPARE = ("format", "field", "shape")
+# CSV only: `long` is field,value rows; `wide` one column per field (typed columns for pandas).
+ShapeParam = Annotated[
+    Literal["long", "wide"],
+    Query(description="CSV layout: field,value rows (long) or one column per field (wide)"),
+]
 RESERVED_CURVES = ("format", "points", "volume_min", "volume_max")
 ERRORS: dict[int | str, dict[str, object]] = {
     422: {"model": ErrorBody, "description": "Invalid input"}
@@ -37,9 +42,13 @@ CURVE_RESPONSES = {**ERRORS, **formats.CSV_OK}
 SCENARIO_QUERY = {"parameters": dotted_parameters(Scenario)}
 
 
-def _render(comparison: Comparison, fmt: Format, field: str | None) -> Response:
+def _render(
+    comparison: Comparison, fmt: Format, field: str | None, shape: str = "long"
+) -> Response:
     if field is not None:
         return formats.single_field(comparison.model_dump(mode="json"), field)
+    if fmt == "csv" and shape == "wide":
+        return formats.wide_csv(comparison.model_dump(mode="json"), "comparison.csv")
     if fmt == "csv":
         return formats.field_csv(comparison.model_dump(mode="json"), "comparison.csv")
     # Serialised once, here; `response_model` stays on the route for the OpenAPI schema only.
@@ -52,10 +61,11 @@ async def create_comparison(
     scenario: Annotated[Scenario, Body()] = Scenario(),  # noqa: B008 - an empty body is the default scenario
     format: Format = "json",
     field: FieldParam = None,
+    shape: ShapeParam = "long",
 ) -> Response:
     """Compare prompting with fine-tuning for a scenario given as JSON."""
     _, comparison = run_compare(scenario, catalog)
-    return _render(comparison, format, field)
+    return _render(comparison, format, field, shape)
 
 
 @router.get(
@@ -66,6 +76,7 @@ async def read_comparison(
     catalog: CatalogDep,
     format: Format = "json",
     field: FieldParam = None,
+    shape: ShapeParam = "long",
 ) -> Response:
     """The same comparison, with the scenario as dotted query parameters (for spreadsheets)."""
     key = cache.responses.key(request, catalog)
@@ -73,7 +84,7 @@ async def read_comparison(
         return hit
     scenario = parse(Scenario, request.query_params.multi_items(), RESERVED_COMPARE)
     _, comparison = run_compare(scenario, catalog)
-    return cache.responses.put(key, _render(comparison, format, field))
+    return cache.responses.put(key, _render(comparison, format, field, shape))
 
 
 @router.get(

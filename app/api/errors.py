@@ -36,12 +36,22 @@ class ErrorBody(BaseModel):
     errors: list[FieldError] = Field(default_factory=list)
 
 
+_UNION_TAGS = ("prompted", "finetuned", "hybrid")  # CandidatesScenario.candidates
+
+
 def field_path(loc: Sequence[int | str]) -> str:
     parts = list(loc)
     if parts and parts[0] in _LOCATIONS:
         parts = parts[1:]
     # pydantic puts the failing member of a union (e.g. 'float', 'literal[...]') in the path.
     parts = [p for p in parts if not (isinstance(p, str) and ("[" in p or p in ("float", "int")))]
+    # ... and the tag of a discriminated union right after a list position
+    # (`candidates.0.prompted.model` is the field `candidates.0.model`).
+    parts = [
+        p
+        for i, p in enumerate(parts)
+        if not (i > 0 and isinstance(parts[i - 1], int) and p in _UNION_TAGS)
+    ]
     return ".".join(str(p) for p in parts) or "body"
 
 

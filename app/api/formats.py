@@ -72,6 +72,13 @@ def field_csv(data: Mapping[str, Any], filename: str) -> Response:
     return csv_response(("field", "value"), flatten(data), filename)
 
 
+def wide_csv(data: Mapping[str, Any], filename: str) -> Response:
+    """One header row of dotted field names and one row of values: every column holds one
+    type, so pandas.read_csv reads numbers as numbers (the field,value form mixes them)."""
+    rows = flatten(data)
+    return csv_response([name for name, _ in rows], [[value for _, value in rows]], filename)
+
+
 def single_field(data: Mapping[str, Any], path: str) -> PlainTextResponse:
     """One scalar as text/plain, for a spreadsheet cell. Null is an empty body."""
     node: Any = data

@@ -3,6 +3,8 @@
 Every response says how old its prices are (`as_of`, the oldest date among the rows returned)
 and whether that is past the stale threshold (`stale`, setting PRICES_STALE_AFTER_DAYS).
 Price fields set by a negotiated-rate file are labelled, per field, in `price_sources`.
+Retired rows are left out of the listing unless `include_retired=true`; `/models/{id}` shows
+any row, retired ones with the successor to move to.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import difflib
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.api import formats
@@ -38,7 +40,32 @@ MODEL_CSV_COLUMNS = (
     "long_context_cached_input", "long_context_output", "training_price_per_mtok",
     "training_price_per_hour", "hosting_per_hour", "deprecated", "shutdown",
     "fine_tuning_closes", "negotiated", "source", "as_of", "stale",
+    "training_minimum_per_job", "hosting_per_month", "retired", "successor", "confidence",
+    "quote_required", "next_price_change",
 )  # fmt: skip
+
+
+def refuse_unknown(request: Request, allowed: tuple[str, ...]) -> None:
+    """422 for a query parameter the route does not take: a typo (`provder=openai`) must not
+    silently answer the unfiltered catalog."""
+    unknown = [k for k in dict.fromkeys(request.query_params.keys()) if k not in allowed]
+    if unknown:
+        raise InvalidInput(
+            [
+                FieldError(
+                    field=name[:100],
+                    reason="unknown query parameter; "
+                    + (
+                        f"this route takes {', '.join(allowed)}"
+                        if allowed
+                        else "this route takes none"
+                    ),
+                    type="extra_forbidden",
+                    suggestions=difflib.get_close_matches(name, allowed, n=3, cutoff=0.4),
+                )
+                for name in unknown[:50]
+            ]
+        )
 
 
 def _stale(as_of: date | None, today: date) -> bool:
@@ -54,9 +81,24 @@ def _freshness(dates: list[date], today: date) -> dict[str, Any]:
     }
 
 
+def quote_required(entry: ModelEntry) -> list[str]:
+    """The request fields a scenario must fill because the catalog has no public price."""
+    missing = [f"prices.{k}" for k in ("input", "output") if getattr(entry.prices, k) is None]
+    training = entry.training
+    if training is not None and training.price_per_mtok is None and training.price_per_hour is None:
+        missing.append("training.price_per_mtok")
+    return missing
+
+
 def model_data(entry: ModelEntry, catalog: Catalog, today: date) -> dict[str, Any]:
     """One catalog row as the API shows it: the row, where each price came from, its relatives."""
-    data = entry.model_dump(mode="json")
+    # by_alias: a price change's date is `from`, as in the TOML files.
+    data = entry.model_dump(mode="json", by_alias=True)
+    successor = catalog.current_successor(entry.id)
+    data["successor"] = successor.id if successor is not None else None
+    data["quote_required"] = quote_required(entry)
+    upcoming = [c.from_ for c in entry.price_changes if c.from_ > today]
+    data["next_price_change"] = min(upcoming).isoformat() if upcoming else None
     data["fine_tunable"] = catalog.is_fine_tunable(entry)
     data["stale"] = _stale(entry.as_of, today)
     data["negotiated"] = catalog.is_negotiated(entry.id)
@@ -98,6 +140,8 @@ def _model_csv_row(data: dict[str, Any]) -> list[Any]:
         "deprecated": lifecycle.get("deprecated"),
         "shutdown": lifecycle.get("shutdown"),
         "fine_tuning_closes": lifecycle.get("fine_tuning_closes"),
+        "training_minimum_per_job": training.get("minimum_per_job"),
+        "quote_required": " ".join(data["quote_required"]),
     }
     return [values[c] for c in MODEL_CSV_COLUMNS]
 
@@ -119,25 +163,48 @@ def _check_provider(provider: str | None, catalog: Catalog) -> None:
         )
 
 
+LIST_PARAMS = (
+    "provider", "kind", "fine_tunable", "open_for_fine_tuning_until", "include_retired", "format",
+)  # fmt: skip
+
+
 @router.get("/models", responses={**ERRORS, **formats.CSV_OK})
 def list_models(
+    request: Request,
     catalog: CatalogDep,
     provider: Annotated[str | None, Query(max_length=100, description="e.g. openai")] = None,
     kind: Annotated[Kind | None, Query(description="general, fine_tuned or open_weights")] = None,
     fine_tunable: Annotated[
         bool | None, Query(description="Rows with a training price, or bases with a fine-tuned row")
     ] = None,
+    open_for_fine_tuning_until: Annotated[
+        date | None,
+        Query(
+            description="Only fine-tuning routes (rows with a training price) that take new "
+            "training jobs on every day up to and including this date (ISO date): not shut "
+            "down and not closed to new jobs by then"
+        ),
+    ] = None,
+    include_retired: Annotated[
+        bool, Query(description="Also list retired rows (shut down; kept as history)")
+    ] = False,
     format: Format = "json",
 ) -> Any:
-    """The pricing catalog's models, with per-field sources; filter by provider, kind, fine_tunable."""
+    """The catalog's offered models with per-field sources; filter by provider, kind, fine-tuning."""
+    refuse_unknown(request, LIST_PARAMS)
     _check_provider(provider, catalog)
     today = date.today()
+    entries = catalog.models.values() if include_retired else catalog.offered()
     rows = [
         model_data(entry, catalog, today)
-        for entry in catalog.models.values()
+        for entry in entries
         if (provider is None or entry.provider == provider)
         and (kind is None or entry.kind == kind)
         and (fine_tunable is None or catalog.is_fine_tunable(entry) == fine_tunable)
+        and (
+            open_for_fine_tuning_until is None
+            or catalog.takes_training_jobs(entry, open_for_fine_tuning_until)
+        )
     ]
     freshness = _freshness([date.fromisoformat(r["as_of"]) for r in rows], today)
     if format == "csv":
@@ -157,11 +224,13 @@ def list_models(
 
 @router.get("/models/{model_id:path}", responses={**ERRORS, **NOT_FOUND})
 def read_model(
+    request: Request,
     catalog: CatalogDep,
     model_id: Annotated[str, Path(description="Catalog id; may contain ':' and '/'")],
     format: Format = "json",
 ) -> Any:
-    """One model with its sources, and the base or fine-tuned rows related to it."""
+    """One model (retired ones too) with its sources, lifecycle, successor and dated price changes."""
+    refuse_unknown(request, ("format",))
     entry = catalog.get(model_id)
     if entry is None:
         suggestions = catalog.suggest(model_id)
@@ -207,6 +276,7 @@ def _row(obj: GpuPrice | ThroughputPreset, today: date) -> dict[str, Any]:
 
 @router.get("/gpus", responses={**ERRORS, **formats.CSV_OK})
 def list_gpus(
+    request: Request,
     catalog: CatalogDep,
     format: Format = "json",
     table: Annotated[
@@ -214,6 +284,7 @@ def list_gpus(
     ] = "gpus",
 ) -> Any:
     """GPU hourly prices for self-hosting, and serving-throughput presets, each with its source."""
+    refuse_unknown(request, ("format", "table"))
     today = date.today()
     gpus = [_row(g, today) for g in catalog.gpus.values()]
     presets = [_row(t, today) for t in catalog.throughput.values()]

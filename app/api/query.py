@@ -16,7 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from app.api.errors import FieldError, InvalidInput, errors_from_pydantic
 
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
+# Segments are names, or small list positions (`candidates.0.model`).
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.([a-z_][a-z0-9_]*|[0-9]{1,2}))*$")
 MAX_PARAMS = 200
 
 M = TypeVar("M", bound=BaseModel)

@@ -148,7 +148,7 @@ class CounterView:
 
 def counter_view(catalog: Catalog, model: str = "", target: str = "static") -> CounterView:
     """An empty counter for the page to include, with the scenario's current model."""
-    return CounterView(model=model, target=target, models=sorted(catalog.models))
+    return CounterView(model=model, target=target, models=sorted(m.id for m in catalog.offered()))
 
 
 def _form_items(raw: bytes) -> dict[str, str]:
@@ -170,7 +170,7 @@ async def count_tokens_fragment(request: Request, catalog: CatalogDep) -> Respon
         model=items.get("model", ""),
         text=items.get("text", ""),
         target=items.get("target", "static"),
-        models=sorted(catalog.models),
+        models=sorted(m.id for m in catalog.offered()),
     )
     status = 200
     headers: dict[str, str] = {"Vary": "HX-Request"}

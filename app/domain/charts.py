@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from app.domain.comparison import Comparison, Curves
+
+if TYPE_CHECKING:
+    from app.domain.candidates import CandidateCurves
 from app.domain.formatting import usd
 from app.domain.sensitivity import TornadoBar
 from app.domain.uncertainty import HistogramBin
@@ -122,6 +125,16 @@ class Marker:
 
 
 @dataclass(frozen=True)
+class Band:
+    """A shaded x-range of a chart: where one candidate is the cheapest."""
+
+    series: str  # CSS class suffix, as Line.arm
+    label: str
+    x: float
+    width: float
+
+
+@dataclass(frozen=True)
 class LineChart:
     frame: Frame
     x_ticks: list[Tick]
@@ -130,6 +143,7 @@ class LineChart:
     markers: list[Marker]
     x_label: str
     y_label: str
+    bands: list[Band] = field(default_factory=list)
 
     @property
     def grid(self) -> str:
@@ -654,4 +668,73 @@ def histogram_chart(
         y_ticks=[Tick(sy(t), f"{t:g}") for t in y_ticks],
         zero_x=zero_x,
         markers=markers,
+    )
+
+
+# --- several candidates -----------------------------------------------------------------
+
+
+def series(index: int) -> str:
+    """The CSS series of the index-th candidate: one colour and dash pattern per position,
+    the same in every chart (static/app.css, `line-s0` ...)."""
+    return f"s{index % 8}"
+
+
+def candidate_volume_chart(curves: CandidateCurves, frame: Frame | None = None) -> LineChart:
+    """Every candidate's steady monthly cost against volume, log-log, with the ranges where
+    each is the cheapest shaded."""
+    frame = frame or Frame()
+    vols = [p.volume for p in curves.volume]
+    sx = Scale(vols[0], vols[-1], frame.x0, frame.x1, log=True)
+    y_lo, y_hi = decade_bounds([c for p in curves.volume for c in p.costs])
+    sy = Scale(y_lo, y_hi, frame.y0, frame.y1, log=True)
+    lines = [
+        Line(series(i), cid, _points(vols, [p.costs[i] for p in curves.volume], sx, sy))
+        for i, cid in enumerate(curves.ids)
+    ]
+    bands = []
+    for seg in curves.cheapest_by_volume:
+        lo, hi = max(seg.from_volume, vols[0]), min(seg.to_volume, vols[-1])
+        if hi <= lo:
+            continue
+        x0, x1 = sx(lo), sx(hi)
+        i = curves.ids.index(seg.candidate)
+        bands.append(Band(series(i), f"{seg.candidate} cheapest", x0, round(x1 - x0, 1)))
+    markers: list[Marker] = []
+    cur = curves.current_volume
+    if vols[0] <= cur <= vols[-1]:
+        x = sx(cur)
+        markers.append(Marker("current", x, f"you: {short_count(cur)}/mo", _anchor(x, frame)))
+    return LineChart(
+        frame=frame,
+        x_ticks=[Tick(sx(v), short_count(v)) for v in decade_ticks(vols[0], vols[-1])],
+        y_ticks=[Tick(sy(v), short_usd(v)) for v in decade_ticks(y_lo, y_hi, max_labels=6)],
+        lines=lines,
+        markers=markers,
+        x_label="queries per month (log scale)",
+        y_label="USD per month (log scale)",
+        bands=bands,
+    )
+
+
+def candidate_cumulative_chart(curves: CandidateCurves, frame: Frame | None = None) -> LineChart:
+    """Every candidate's cumulative cost by month, month 0 holding the one-time costs."""
+    frame = frame or Frame()
+    horizon = max(len(curves.cumulative[0]) - 1, 1)
+    months = list(range(len(curves.cumulative[0])))
+    sx = Scale(0, horizon, frame.x0, frame.x1)
+    top = max(max(c) for c in curves.cumulative)
+    y_ticks = nice_ticks(0, top if top > 0 and math.isfinite(top) else 1, 5)
+    sy = Scale(0, y_ticks[-1], frame.y0, frame.y1)
+    return LineChart(
+        frame=frame,
+        x_ticks=[Tick(sx(t), f"{t:g}") for t in nice_ticks(0, horizon, 6) if t <= horizon],
+        y_ticks=[Tick(sy(t), short_usd(t)) for t in y_ticks],
+        lines=[
+            Line(series(i), cid, _points(months, curves.cumulative[i], sx, sy))
+            for i, cid in enumerate(curves.ids)
+        ],
+        markers=[],
+        x_label="month (0 = before launch)",
+        y_label="cumulative USD",
     )

@@ -21,6 +21,25 @@ ArmName = Literal["prompted", "finetuned"]
 # 170 of them in every answer: slotted dataclasses cost a tenth of a pydantic model each
 # (measured: 0.2 us against 1.9 us for model_construct). Pydantic still validates them inside
 # the models below, serialises them, and describes them in the OpenAPI schema.
+EventCode = Literal[
+    "price_change", "shutdown_switch", "migration", "retraining", "retraining_after_closure"
+]
+
+
+@dataclass(slots=True, frozen=True)
+class MonthEvent:
+    code: Annotated[
+        EventCode,
+        Field(
+            description="price_change: a dated catalog price took effect; shutdown_switch: the "
+            "model shut down and the successor prices from here; migration: the one-time move; "
+            "retraining; retraining_after_closure: a retraining after the provider stopped "
+            "taking fine-tuning jobs"
+        ),
+    ]
+    arm: Annotated[str, Field(description="The arm (or candidate id) the event belongs to")]
+
+
 @dataclass(slots=True)
 class MonthCost:
     month: Annotated[int, Field(description="0 is before launch: one-time costs land there")]
@@ -30,6 +49,13 @@ class MonthCost:
     replicas: Annotated[
         int | None, Field(description="Self-hosted GPU replicas running this month")
     ] = None
+    model: Annotated[
+        str | None,
+        Field(description="Catalog id that priced this month; null when every price was given"),
+    ] = None
+    events: Annotated[
+        tuple[MonthEvent, ...], Field(description="What happened this month, by arm")
+    ] = ()
 
 
 class PriceUsed(BaseModel):
@@ -96,8 +122,16 @@ class Recommendation(BaseModel):
 class Warning(BaseModel):
     code: str
     message: str
-    arm: ArmName | None = None
+    arm: str | None = Field(default=None, description="The arm, or the candidate id")
     field: str | None = None
+
+
+class PresentValue(BaseModel):
+    """Totals with month m's cost counted (1 + r)^(-m/12) times (r: workload.discount_rate)."""
+
+    prompted: float
+    finetuned: float
+    savings: float = Field(description="prompted - finetuned")
 
 
 class Comparison(BaseModel):
@@ -109,6 +143,7 @@ class Comparison(BaseModel):
     savings_over_horizon: float = Field(
         description="total prompted - total fine-tuned (positive: fine-tuning saves money)"
     )
+    present_value: PresentValue
     recommendation: Recommendation
     warnings: list[Warning]
     prices_as_of: date | None = Field(

@@ -6,91 +6,24 @@ names the inputs that drove it, so a reader can see what to change to change the
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
 from app.domain.comparison import Approach, BreakEven, Reason, Recommendation, Warning
 from app.domain.formatting import count, usd
-from app.pricing.catalog import Catalog
 
 if TYPE_CHECKING:
+    from app.domain.candidates import CandidateResult, Costed, Segment
     from app.domain.engine import Resolved
 
 LONG_PROMPT_TOKENS = 2000  # "a prompt of thousands of tokens"
-
-
-def add_months(start: date, months: int) -> date:
-    y, m = divmod(start.month - 1 + months, 12)
-    year, month = start.year + y, m + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-def month_of(start: date, when: date) -> int:
-    """The 1-based month of the horizon that `when` falls in (0: before month 1)."""
-    if when < start:
-        return 0
-    m = (when.year - start.year) * 12 + when.month - start.month
-    if add_months(start, m) > when:
-        m -= 1
-    return m + 1
-
-
-def lifecycle_warnings(resolved: Resolved, catalog: Catalog, start: date) -> list[Warning]:
-    horizon = resolved.scenario.workload.horizon_months
-    end = add_months(start, horizon)
-    out: list[Warning] = []
-    for costs in (resolved.prompted, resolved.finetuned):
-        entry = catalog.get(costs.model) if costs.model else None
-        if entry is None or entry.lifecycle is None:
-            continue
-        life = entry.lifecycle
-        arm = costs.name
-        for code, when, what in (
-            ("model_shutdown", life.shutdown, "shuts down"),
-            ("model_deprecated", life.deprecated, "is deprecated"),
-        ):
-            if when is None or when >= end:
-                continue
-            if when < start:
-                msg = f"{entry.id} {'was shut down' if code == 'model_shutdown' else 'was deprecated'} on {when.isoformat()}, before this scenario starts."
-            else:
-                msg = (
-                    f"{entry.id} {what} on {when.isoformat()} (month {month_of(start, when)} of "
-                    f"{horizon}): the {arm} arm must move to another model by then."
-                )
-            out.append(Warning(code=code, arm=arm, field=f"{arm}.model", message=msg))
-        closes = life.fine_tuning_closes
-        if arm == "finetuned" and closes is not None and costs.self_hosted is None:
-            if closes < start:
-                out.append(
-                    Warning(
-                        code="fine_tuning_closed",
-                        arm=arm,
-                        field="finetuned.model",
-                        message=f"New fine-tuning jobs on {entry.id} cannot be started after {closes.isoformat()}, before this scenario starts.",
-                    )
-                )
-            elif costs.retrain_every:
-                late = [
-                    m
-                    for m in range(costs.retrain_every, horizon + 1, costs.retrain_every)
-                    if add_months(start, m - 1) > closes
-                ]
-                if late:
-                    out.append(
-                        Warning(
-                            code="retraining_after_close",
-                            arm=arm,
-                            field="finetuned.retrain_every_months",
-                            message=(
-                                f"Retraining from month {late[0]} falls after {closes.isoformat()}, when new "
-                                f"fine-tuning jobs on {entry.id} can no longer be started."
-                            ),
-                        )
-                    )
-    return out
+LIFECYCLE_CODES = (
+    "model_shutdown",
+    "no_successor",
+    "fine_tuning_closed",
+    "retraining_after_closure",
+)
 
 
 def _crossing_month(volumes: Sequence[float], volume: float | None) -> int | None:
@@ -217,13 +150,22 @@ def recommend(
             "examples on every request; fine-tuning moves them into the weights.",
             "prompted.static_prompt_tokens",
         )
+    closed = False
     for w in warnings:
-        if w.code in ("model_shutdown", "fine_tuning_closed", "retraining_after_close"):
+        if w.code in LIFECYCLE_CODES:
             add("lifecycle", w.message, w.field or f"{w.arm}.model")
+        closed = closed or (w.code == "fine_tuning_closed" and w.arm == "finetuned")
 
     crossing = _crossing_month(volumes, V)
     approach: Approach
-    if crossing is not None:
+    if closed:
+        # The route cannot sell the initial training: whatever the cost, do not advise it.
+        approach = "prompt_engineering"
+        headline = (
+            f"Keep prompting: fine-tuning on {ft.model} is closed to new jobs; "
+            "price a route that is still open."
+        )
+    elif crossing is not None:
         # COST_MODEL.md's rule: below the break-even volume now, above it within the horizon.
         approach = "prompt_then_fine_tune"
         assert V is not None
@@ -274,5 +216,168 @@ def recommend(
             "The fine-tuned arm is not cheaper per query; its advantage comes from fixed costs.",
             "prompted.monthly_fixed_cost",
             "finetuned.monthly_fixed_cost",
+        )
+    return Recommendation(approach=approach, headline=headline, reasons=reasons)
+
+
+def _label(c: CandidateResult) -> str:
+    return f"{c.id} ({c.model})" if c.model else c.id
+
+
+def envelope_text(segments: Sequence[Segment], labels: dict[str, str]) -> str:
+    """'Below 40k a month, A; 40k to 2M, B; above 2M, C.'"""
+    if len(segments) == 1:
+        return f"{labels[segments[0].candidate]} is cheapest at every monthly volume."
+    parts = []
+    for i, seg in enumerate(segments):
+        who = labels[seg.candidate]
+        if i == 0:
+            parts.append(f"below {count(seg.to_volume)} queries a month, {who}")
+        elif i == len(segments) - 1:
+            parts.append(f"above {count(seg.from_volume)}, {who}")
+        else:
+            parts.append(f"{count(seg.from_volume)} to {count(seg.to_volume)}, {who}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def recommend_candidates(
+    costed: Costed,
+    results: Sequence[CandidateResult],
+    ranking: Sequence[str],
+    segments: Sequence[Segment],
+    warnings: Sequence[Warning],
+) -> Recommendation:
+    """The cheapest candidate a team can actually follow, with the reasons that qualify it."""
+    s = costed.scenario
+    f = s.factors
+    H = s.workload.horizon_months
+    by_id = {r.id: r for r in results}
+    specs = {c.id: c for c in s.candidates}
+    index = {c.id: i for i, c in enumerate(s.candidates)}
+    base = by_id[s.candidates[costed.baseline_index].id]
+    reasons: list[Reason] = []
+
+    def add(code: str, text: str, *fields: str) -> None:
+        reasons.append(Reason(code=code, text=text, fields=list(fields)))
+
+    closed = {w.arm for w in warnings if w.code == "fine_tuning_closed"}
+
+    def blocker(cid: str) -> str | None:
+        spec = specs[cid]
+        if spec.kind == "hybrid":
+            return blocker(spec.core)  # type: ignore[union-attr]
+        if spec.kind != "finetuned":
+            return None
+        if cid in closed:
+            return "closed"
+        if spec.training.examples < f.min_examples:  # type: ignore[union-attr]
+            return "too_few"
+        return None
+
+    winner = next((cid for cid in ranking if blocker(cid) is None), ranking[0])
+    for cid in ranking:
+        if cid == winner:
+            break
+        why = blocker(cid)
+        core = specs[cid].core if specs[cid].kind == "hybrid" else cid  # type: ignore[union-attr]
+        ci = index[core]
+        if why == "closed":
+            add(
+                "fine_tuning_closed",
+                f"{_label(by_id[cid])} would cost less, but its fine-tuning route takes no new jobs.",
+                f"candidates.{ci}.model",
+            )
+        elif why == "too_few":
+            add(
+                "too_few_examples",
+                f"{_label(by_id[cid])} would cost less, but "
+                f"{count(specs[core].training.examples)} examples is below {count(f.min_examples)}: "  # type: ignore[union-attr]
+                "collect data first.",
+                f"candidates.{ci}.training.examples",
+                "factors.min_examples",
+            )
+    w = by_id[winner]
+    saving = w.vs_baseline.savings_over_horizon
+    scale = ["workload.queries_per_month", "workload.horizon_months"]
+    if winner == base.id:
+        add(
+            "baseline_cheapest",
+            f"Over {H} months {_label(w)} costs {usd(w.total_cost)}, less than any other candidate you can follow.",
+            *scale,
+        )
+    else:
+        add(
+            "cheaper_than_baseline",
+            f"Over {H} months {_label(w)} costs {usd(w.total_cost)}, {usd(saving)} less than the baseline {_label(base)}.",
+            *scale,
+        )
+        if w.vs_baseline.payback_month:
+            add(
+                "payback",
+                f"Against the baseline it pays back in month {w.vs_baseline.payback_month}.",
+                *scale,
+            )
+    labels = {r.id: _label(r) for r in results}
+    add("cheapest_by_volume", envelope_text(segments, labels), "workload.queries_per_month")
+    if f.requirements_volatility == "high":
+        add(
+            "requirements_change_often",
+            "Requirements change often: a prompt changes in minutes, a fine-tuned model locks behaviour in until the next training run.",
+            "factors.requirements_volatility",
+        )
+    if f.strict_format:
+        add(
+            "strict_format",
+            "A strict output format is learnt more reliably by fine-tuning than asked for in a prompt.",
+            "factors.strict_format",
+        )
+    if f.specialised_domain:
+        add(
+            "specialised_domain",
+            "A specialised vocabulary favours fine-tuning.",
+            "factors.specialised_domain",
+        )
+    for warn in warnings:
+        if warn.code in LIFECYCLE_CODES:
+            add("lifecycle", warn.message, warn.field or "candidates")
+
+    kind = specs[winner].kind
+    q_end = s.workload.queries_per_month * (1 + s.workload.monthly_growth) ** (H - 1)
+    later = next(
+        (seg for seg in segments if seg.from_volume <= q_end <= seg.to_volume), segments[-1]
+    )
+    approach: Approach
+    if (
+        kind == "prompted"
+        and specs[later.candidate].kind != "prompted"
+        and later.candidate != winner
+        and blocker(later.candidate) is None
+    ):
+        approach = "prompt_then_fine_tune"
+        headline = (
+            f"Start with {_label(w)}; move to {labels[later.candidate]} when volume passes "
+            f"{count(later.from_volume)} queries a month."
+        )
+        add(
+            "volume_grows_past_break_even",
+            f"At {s.workload.monthly_growth:.0%} growth a month, volume reaches {count(q_end)} by month {H}, where {labels[later.candidate]} is cheapest.",
+            "workload.monthly_growth",
+        )
+    elif kind == "prompted":
+        approach = "prompt_engineering"
+        headline = (
+            f"Keep {_label(w)}: no other candidate you can follow costs less over {H} months."
+            if winner == base.id
+            else f"Move to {_label(w)}: it saves {usd(saving)} over {H} months."
+        )
+    else:
+        spec = specs[winner]
+        short = spec.static_prompt_tokens if kind == "finetuned" else 1  # type: ignore[union-attr]
+        approach = "fine_tune_plus_prompt" if kind == "hybrid" or short > 0 else "fine_tuning"
+        headline = (
+            f"Choose {_label(w)}: it saves {usd(saving)} over {H} months against {_label(base)}."
+            if winner != base.id
+            else f"Keep {_label(w)}: it is the cheapest candidate over {H} months."
         )
     return Recommendation(approach=approach, headline=headline, reasons=reasons)

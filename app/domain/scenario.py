@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_VOLUME = 1e12  # queries per month; also the ceiling of the break-even volume search
 MAX_TOKENS = 1e7
 MAX_PRICE = 1e5  # USD per 1M tokens
 MAX_MONEY = 1e12  # USD
+FIRST_START, LAST_START = date(2000, 1, 1), date(2099, 12, 31)  # workload.start_date
 
 
 class _Input(BaseModel):
@@ -50,8 +51,26 @@ class Workload(_Input):
     )
     start_date: date | None = Field(
         default=None,
-        description="First day of month 1 (ISO date); today when omitted. Used for model lifecycle dates.",
+        description="First day of month 1 (ISO date); today when omitted. Dated prices, shutdowns and fine-tuning closures are placed on this calendar.",
     )
+    lifecycle: Literal["follow", "ignore"] = Field(
+        default="follow",
+        description="follow: bill each month at the prices in force then, switch to the successor when a model shuts down and charge the migration; ignore: bill every month at the prices in force on start_date (warnings are still given)",
+    )
+    discount_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Annual discount rate for present values (0.08 = 8% a year); month m counts (1 + r)^(-m/12)",
+    )
+
+    @field_validator("start_date")
+    @classmethod
+    def _start_in_calendar(cls, value: date | None) -> date | None:
+        # Month 0 and month 120 must be calendar dates; a budget plan lives well inside these.
+        if value is not None and not (FIRST_START <= value <= LAST_START):
+            raise ValueError(f"must be between {FIRST_START} and {LAST_START}")
+        return value
 
 
 class Prices(_Input):
@@ -101,10 +120,19 @@ class Arm(_Input):
     monthly_fixed_cost: Money = Field(
         default=0.0, description="USD per month of upkeep (prompt/model maintenance, monitoring)"
     )
+    successor: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Catalog id that prices the arm once its model shuts down (overrides the catalog's successor)",
+    )
+    migration_cost: Money | None = Field(
+        default=None,
+        description="One-time USD cost of moving to the successor in the shutdown month (default: prompted, its setup_cost; fine-tuned, one training run plus evaluation_cost)",
+    )
 
 
-DEFAULT_PROMPTED_MODEL = "gpt-4.1"
-DEFAULT_FINETUNED_MODEL = "ft:gpt-4.1-mini"
+DEFAULT_PROMPTED_MODEL = "gpt-6.2-sol"
+DEFAULT_FINETUNED_MODEL = "ft:tinker/qwen3-8b-lora"
 
 
 class PromptedArm(Arm):
@@ -195,8 +223,13 @@ class FinetunedArm(Arm):
     new_examples_per_retrain: int = Field(
         default=0, ge=0, le=100_000_000, description="New examples labelled for each retraining"
     )
-    hosting_per_hour: Money = Field(
-        default=0.0, description="USD per hour a provider bills for a deployed fine-tuned model"
+    hosting_per_hour: Money | None = Field(
+        default=None,
+        description="USD per hour a provider bills for a deployed fine-tuned model or its dedicated endpoint (default: the catalog's, else 0)",
+    )
+    hosting_per_month: Money | None = Field(
+        default=None,
+        description="USD per month a provider bills to keep a fine-tuned model (storage; default: the catalog's, else 0)",
     )
     self_hosted: SelfHosted | None = Field(
         default=None, description="Serve on your own GPUs instead of per token"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -268,10 +269,18 @@ def _nullable_spread(values: list[float | None]) -> float:
 
 
 def sensitivity(
-    scenario: Scenario, catalog: Catalog, bounds: dict[str, Bound] | None = None
+    scenario: Scenario,
+    catalog: Catalog,
+    bounds: dict[str, Bound] | None = None,
+    today: date | None = None,
 ) -> Sensitivity:
     """The tornado for `scenario`: default inputs plus any with explicit `bounds`."""
     bounds = bounds or {}
+    # One start date for every bar: the calendar is part of the scenario being varied.
+    start = scenario.workload.start_date or today or date.today()
+    scenario = scenario.model_copy(
+        update={"workload": scenario.workload.model_copy(update={"start_date": start})}
+    )
     issues = check_bounds(bounds)
     if issues:
         raise ScenarioError(issues)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Literal, TypeGuard
 
 import numpy as np
@@ -32,11 +33,10 @@ from app.domain.engine import (
     FieldIssue,
     Resolved,
     ScenarioError,
-    SelfHostedCost,
-    break_even_volume,
     resolve,
 )
 from app.domain.scenario import MAX_VOLUME, Scenario
+from app.domain.solve import Steps, first_root
 from app.domain.variation import (
     NOT_VARIABLE,
     Outcome,
@@ -56,9 +56,6 @@ MAX_SAMPLES = 100_000
 DEFAULT_BINS = 30
 MAX_BINS = 200
 _CHUNK_CELLS = 1_000_000  # samples x months evaluated at once: bounds memory, not results
-_MAX_STEP_ADJUST = (
-    64  # replica-step corrections tried before a sample falls back to the scalar solver
-)
 
 Array = npt.NDArray[np.float64]
 Value = float | Array  # an input: one number for every sample, or one per sample
@@ -181,14 +178,17 @@ def sample_range(rng: np.random.Generator, r: Range, n: int, integer: bool) -> V
     return np.rint(x) if integer else x
 
 
-def draw(ranges: dict[str, Range], n: int, seed: int) -> dict[str, Value]:
+def draw(
+    ranges: dict[str, Range], n: int, seed: int, integers: set[str] | None = None
+) -> dict[str, Value]:
     """Samples per ranged input, in name order so a seed means the same draws for any
-    request key order."""
+    request key order. `integers`: the names sampled as whole numbers (default: the
+    scenario's integer fields)."""
     rng = np.random.default_rng(seed)
-    fields = numeric_fields()
-    return {
-        name: sample_range(rng, ranges[name], n, fields[name].integer) for name in sorted(ranges)
-    }
+    if integers is None:
+        fields = numeric_fields()
+        integers = {name for name in ranges if fields[name].integer}
+    return {name: sample_range(rng, ranges[name], n, name in integers) for name in sorted(ranges)}
 
 
 # --- the vectorised cost model ----------------------------------------------------------
@@ -231,19 +231,19 @@ def _auto_epochs(examples: Value) -> Value:
 
 @dataclass(frozen=True)
 class _Arm:
-    """ArmCosts with array-valued numbers."""
+    """ArmCosts with array-valued numbers: month arrays are (samples or 1, H)."""
 
-    variable: Value
+    variable: Array
+    fixed: Array
+    one_off: Array
     one_time: Value
-    monthly_fixed: Value
-    retrain_cost: Value
-    retrain_every: Value  # 0 = never
     # self-hosted serving, or None for per-token
     seconds_per_query: Value | None = None
     peak_to_average: Value = 1.0
     target_utilization: Value = 1.0
     min_replicas: Value = 0.0
     replica_monthly_cost: Value = 0.0
+    share: Value = 1.0  # of the volume the self-hosted capacity serves (a hybrid's core)
 
 
 class _Inputs:
@@ -271,16 +271,20 @@ Mask = npt.NDArray[np.bool_] | bool
 
 
 def _price(
-    p: _Inputs, arm: str, key: str, entry: ModelEntry | None, long_context: Mask | None
+    p: _Inputs,
+    arm: str,
+    key: str,
+    entry: ModelEntry | None,
+    in_force: dict[str, tuple[float, str]],
+    long_context: Mask | None,
 ) -> Value:
-    """engine._token_prices for one key; nan where the arm has no such price."""
+    """engine._token_regime for one key; nan where the arm has no such price."""
     explicit = p.get(f"{arm}.prices.{key}")
     if explicit is not None:
         return explicit
     if entry is None:
         return math.nan
-    base = getattr(entry.prices, key)
-    base = math.nan if base is None else float(base)
+    base = in_force[key][0] if key in in_force else math.nan
     if long_context is not None and entry.long_context is not None:
         tier = getattr(entry.long_context.prices, key)
         if tier is not None:
@@ -288,7 +292,9 @@ def _price(
     return base
 
 
-def _variable_per_token(p: _Inputs, arm: str, entry: ModelEntry | None) -> Value:
+def _variable_per_token(
+    p: _Inputs, arm: str, entry: ModelEntry | None, in_force: dict[str, tuple[float, str]]
+) -> Value:
     S = p(f"{arm}.static_prompt_tokens")
     D = p(f"{arm}.dynamic_input_tokens")
     O = p(f"{arm}.output_tokens")
@@ -297,10 +303,10 @@ def _variable_per_token(p: _Inputs, arm: str, entry: ModelEntry | None) -> Value
     long_context: Mask | None = None
     if entry is not None and entry.long_context is not None:
         long_context = entry.long_context.threshold_tokens < S + D
-    p_in = _price(p, arm, "input", entry, long_context)
-    p_out = _price(p, arm, "output", entry, long_context)
-    p_cached = _price(p, arm, "cached_input", entry, long_context)
-    p_write = _price(p, arm, "cache_write", entry, long_context)
+    p_in = _price(p, arm, "input", entry, in_force, long_context)
+    p_out = _price(p, arm, "output", entry, in_force, long_context)
+    p_cached = _price(p, arm, "cached_input", entry, in_force, long_context)
+    p_write = _price(p, arm, "cache_write", entry, in_force, long_context)
     p_write = np.where(np.isnan(p_write), p_in, p_write)  # a miss billed as input
     has_cached = ~np.isnan(p_cached)
     discount = p.get(f"{arm}.prices.batch_discount")
@@ -315,64 +321,111 @@ def _variable_per_token(p: _Inputs, arm: str, entry: ModelEntry | None) -> Value
     return tokens_cost * keep + errors
 
 
-def _training_cost(p: _Inputs, entry: ModelEntry | None) -> Value:
-    t = "finetuned.training"
+def _training_cost(
+    p: _Inputs, entry: ModelEntry | None, fallback: ModelEntry | None, arm: str = "finetuned"
+) -> Value:
+    """engine._training_cost, elementwise: `entry`'s price first, then `fallback`'s."""
+    t = f"{arm}.training"
+    rows = [r.training for r in (entry, fallback) if r is not None and r.training is not None]
     gpu_hours = p.get(f"{t}.gpu_hours")
     if gpu_hours is not None:
         hourly = p.get(f"{t}.gpu_hourly_price")
-        catalog_hourly = entry.training.price_per_hour if entry and entry.training else None
-        if hourly is None and catalog_hourly is not None:
-            hourly = catalog_hourly
+        minimum = 0.0
         if hourly is None:
-            hourly = p("finetuned.self_hosted.gpu_hourly_price")
-        return gpu_hours * hourly
+            for tr in rows:
+                if tr.price_per_hour is not None:
+                    hourly, minimum = tr.price_per_hour, tr.minimum_per_job or 0.0
+                    break
+        if hourly is None:
+            hourly = p(f"{arm}.self_hosted.gpu_hourly_price")
+        return np.where(gpu_hours > 0, np.maximum(gpu_hours * hourly, minimum), 0.0)
     examples = p(f"{t}.examples")
     epochs = p.get(f"{t}.epochs")
     if epochs is None:  # 'auto'
         epochs = _auto_epochs(examples)
     tokens = examples * p(f"{t}.tokens_per_example") * epochs
     price = p.get(f"{t}.price_per_mtok")
+    minimum = 0.0
     if price is None:
-        catalog_price = entry.training.price_per_mtok if entry and entry.training else None
+        found = next((tr for tr in rows if tr.price_per_mtok is not None), None)
         # nan is only ever multiplied by tokens == 0: resolve() rejected the rest.
-        price = math.nan if catalog_price is None else catalog_price
-    return np.where(tokens == 0, 0.0, tokens / MTOK * price)
+        price = math.nan if found is None else found.price_per_mtok
+        minimum = 0.0 if found is None else found.minimum_per_job or 0.0
+    return np.where(tokens == 0, 0.0, np.maximum(tokens / MTOK * price, minimum))
 
 
-def _prompted(p: _Inputs, entry: ModelEntry | None) -> _Arm:
-    return _Arm(
-        variable=_variable_per_token(p, "prompted", entry),
-        one_time=p("prompted.setup_cost"),
-        monthly_fixed=p("prompted.monthly_fixed_cost"),
-        retrain_cost=0.0,
-        retrain_every=0.0,
+def _months(x: Value, horizon: int) -> Array:
+    """A per-sample or single value as a (samples or 1, H) month array."""
+    return np.broadcast_to(np.asarray(_col(x), dtype=np.float64), (np.size(x), horizon))
+
+
+def _arm(p: _Inputs, name: str, costs: ArmCosts, horizon: int) -> _Arm:
+    """The kernel's arm, priced on the same months (rows, dated prices, switches) as `costs`.
+    `name` prefixes the inputs (`prompted`, `finetuned`, `candidates.2`)."""
+    ft = costs.role == "finetuned"
+    months = np.arange(1, horizon + 1, dtype=np.float64)[None, :]
+    if costs.self_hosted is None:
+        per_regime = [_variable_per_token(p, name, row, force) for row, force in costs.regimes]
+        size = max(np.size(v) for v in per_regime)
+        stacked = np.stack(
+            [np.broadcast_to(np.asarray(v, dtype=np.float64), (size,)) for v in per_regime]
+        )
+        variable = stacked[list(costs.regime_of), :].T
+    else:
+        variable = _months(p(f"{name}.error_rate") * p(f"{name}.cost_per_error"), horizon)
+    # Fixed: upkeep plus the hosting fees of the row in force (engine.resolve_arm).
+    fees_hour = p.get(f"{name}.hosting_per_hour") if ft else 0.0
+    fees_month = p.get(f"{name}.hosting_per_month") if ft else 0.0
+    hour: Value = (
+        np.array([[r.hosting_per_hour if r is not None else 0.0 for r in costs.rows]])
+        if fees_hour is None
+        else _col(fees_hour)
     )
-
-
-def _finetuned(p: _Inputs, entry: ModelEntry | None, self_hosted: bool) -> _Arm:
-    f = "finetuned"
-    training = _training_cost(p, entry)
+    month: Value = (
+        np.array([[r.hosting_per_month if r is not None else 0.0 for r in costs.rows]])
+        if fees_month is None
+        else _col(fees_month)
+    )
+    upkeep = _col(p(f"{name}.monthly_fixed_cost"))
+    fixed = np.atleast_2d(np.asarray(upkeep + hour * HOURS_PER_MONTH + month, dtype=np.float64))
+    fixed = np.broadcast_to(fixed, (fixed.shape[0], horizon))
+    one_off: Value = np.zeros((1, horizon))
+    own = costs.entry
+    migration_given = p.get(f"{name}.migration_cost")
+    if not ft:
+        one_time = p(f"{name}.setup_cost")
+        for k, _row in costs.switches:
+            mig = migration_given if migration_given is not None else one_time
+            one_off = one_off + np.where(months == k, _col(mig), 0.0)
+        return _Arm(variable, fixed, np.asarray(one_off), one_time)
+    f = name
+    training = _training_cost(p, own, None, f)
     cost_per_example = p(f"{f}.cost_per_example")
     evaluation = p(f"{f}.evaluation_cost")
     data = p(f"{f}.training.examples") * cost_per_example
     one_time = data + training + evaluation + p(f"{f}.setup_cost")
-    monthly_fixed = p(f"{f}.monthly_fixed_cost") + p(f"{f}.hosting_per_hour") * HOURS_PER_MONTH
-    every = p(f"{f}.retrain_every_months")
-    retrain_cost = np.where(
-        every != 0,
-        training + evaluation + p(f"{f}.new_examples_per_retrain") * cost_per_example,
-        0.0,
-    )
-    if not self_hosted:
-        return _Arm(_variable_per_token(p, f, entry), one_time, monthly_fixed, retrain_cost, every)
+    for k, row in costs.switches:
+        mig = (
+            migration_given
+            if migration_given is not None
+            else _training_cost(p, row, own, f) + evaluation
+        )
+        one_off = one_off + np.where(months == k, _col(mig), 0.0)
+    every = _col(p(f"{f}.retrain_every_months"))
+    extra = p(f"{f}.new_examples_per_retrain") * cost_per_example
+    retrain = _col(training + evaluation + extra)
+    for k, row in costs.switches:
+        after = _training_cost(p, row, own, f) + evaluation + extra
+        retrain = np.where(months >= k, _col(after), retrain)
+    due = (every > 0) & (months % np.maximum(every, 1) == 0)
+    one_off = one_off + np.where(due, retrain, 0.0)
+    arm = _Arm(variable, fixed, np.asarray(one_off), one_time)
+    if costs.self_hosted is None:
+        return arm
     sh = f"{f}.self_hosted"
     prompt = p(f"{f}.static_prompt_tokens") + p(f"{f}.dynamic_input_tokens")
-    return _Arm(
-        variable=p(f"{f}.error_rate") * p(f"{f}.cost_per_error"),
-        one_time=one_time,
-        monthly_fixed=monthly_fixed,
-        retrain_cost=retrain_cost,
-        retrain_every=every,
+    return replace(
+        arm,
         seconds_per_query=prompt / p(f"{sh}.prefill_tokens_per_s")
         + p(f"{f}.output_tokens") / p(f"{sh}.decode_tokens_per_s"),
         peak_to_average=p("workload.peak_to_average"),
@@ -385,6 +438,8 @@ def _finetuned(p: _Inputs, entry: ModelEntry | None, self_hosted: bool) -> _Arm:
 
 
 def _take(x: Value, rows: slice) -> Value:
+    if isinstance(x, np.ndarray) and x.ndim == 2:
+        return x[rows] if x.shape[0] > 1 else x
     return x[rows] if _per_sample(x) else x
 
 
@@ -392,32 +447,32 @@ def _rows(arm: _Arm, rows: slice) -> _Arm:
     return replace(arm, **{k: _take(v, rows) for k, v in arm.__dict__.items() if v is not None})
 
 
-def _cumulative(arm: _Arm, volumes: Array, months: Array) -> Array:
+def _hosting(arm: _Arm, volumes: Array) -> Value:
+    if arm.seconds_per_query is None:
+        return 0.0
+    if _per_sample(arm.share) or arm.share != 1.0:
+        volumes = volumes * _col(arm.share)
+    peak_qps = volumes / SECONDS_PER_MONTH * _col(arm.peak_to_average)
+    replicas = np.maximum(
+        _col(arm.min_replicas),
+        np.ceil(peak_qps * _col(arm.seconds_per_query) / _col(arm.target_utilization)),
+    )
+    return replicas * _col(arm.replica_monthly_cost)
+
+
+def _cumulative(arm: _Arm, volumes: Array) -> Array:
     """engine.arm_timeline's cumulative column, one row per sample: (n, H + 1)."""
     n, horizon = volumes.shape
-    hosting: Value = 0.0
-    if arm.seconds_per_query is not None:
-        peak_qps = volumes / SECONDS_PER_MONTH * _col(arm.peak_to_average)
-        replicas = np.maximum(
-            _col(arm.min_replicas),
-            np.ceil(peak_qps * _col(arm.seconds_per_query) / _col(arm.target_utilization)),
-        )
-        hosting = replicas * _col(arm.replica_monthly_cost)
-    every = _col(arm.retrain_every)
-    due = (every > 0) & (months % np.maximum(every, 1) == 0)
-    retrain = np.where(due, _col(arm.retrain_cost), 0.0)
-    cost = volumes * _col(arm.variable) + _col(arm.monthly_fixed) + hosting + retrain
+    cost = volumes * arm.variable + arm.fixed + _hosting(arm, volumes) + arm.one_off
     table = np.empty((n, horizon + 1))
     table[:, 0] = arm.one_time
     table[:, 1:] = cost
     return np.cumsum(table, axis=1)  # sequential, as the scalar running sum
 
 
-def _linear_root(a: Array, s: Array, hi: Array) -> Array:
-    """engine._linear_root with lo = 0, elementwise; nan where there is no root."""
-    at_zero = _at_most(a + s * 0.0, 0.0)
-    v = -a / s
-    return np.where(at_zero, 0.0, np.where((s < 0) & (v <= hi), v, np.nan))
+def _in_order(x: Array) -> Array:
+    """Row sums added left to right, as engine.volume_root's `sum`."""
+    return np.cumsum(x, axis=1)[:, -1]
 
 
 def _break_even(pr: _Arm, ft: _Arm, horizon: int, n: int) -> Array:
@@ -426,92 +481,40 @@ def _break_even(pr: _Arm, ft: _Arm, horizon: int, n: int) -> Array:
     def full(x: Value) -> Array:
         return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))
 
-    def retrain_total(arm: _Arm) -> Array:
-        every = full(arm.retrain_every)
-        return np.where(every == 0, 0.0, (horizon // np.maximum(every, 1)) * full(arm.retrain_cost))
+    def months(x: Array) -> Array:
+        return np.broadcast_to(x, (n, horizon))
 
-    base_ft = full(ft.one_time) + horizon * full(ft.monthly_fixed) + retrain_total(ft)
-    base_pr = full(pr.one_time) + horizon * full(pr.monthly_fixed) + retrain_total(pr)
-    a = base_ft - base_pr
-    s = horizon * (full(ft.variable) - full(pr.variable))
+    s = _in_order(months(ft.variable - pr.variable))
+    a = (full(ft.one_time) - full(pr.one_time)) + _in_order(
+        months((ft.fixed + ft.one_off) - (pr.fixed + pr.one_off))
+    )
+    zero = np.zeros((n, 1))
+    steady_pr = full(pr.one_time) + months(pr.fixed + pr.one_off).sum(axis=1)
+    steady_ft = (
+        full(ft.one_time)
+        + months(ft.fixed + ft.one_off).sum(axis=1)
+        + horizon * np.broadcast_to(np.asarray(_hosting(ft, zero), dtype=np.float64), (n, 1))[:, 0]
+    )
+    thr = TIE * np.maximum(np.maximum(np.abs(steady_pr), np.abs(steady_ft)), 1.0)
     if ft.seconds_per_query is None:
-        return _linear_root(a, s, np.full(n, MAX_VOLUME))
-
-    k_cost = horizon * full(ft.replica_monthly_cost)
-    min_replicas = full(ft.min_replicas)
-    load = full(ft.peak_to_average) * full(ft.seconds_per_query) / full(ft.target_utilization)
-    per_replica = np.where(load == 0, np.inf, SECONDS_PER_MONTH / np.where(load == 0, 1.0, load))
-    floor_end = min_replicas * per_replica
-    first_end = np.where(floor_end < MAX_VOLUME, floor_end, MAX_VOLUME)  # min(); 0*inf is nan
-    result = _linear_root(a + k_cost * min_replicas, s, first_end)
-    todo = np.isnan(result) & ~np.isinf(per_replica) & ~(first_end >= MAX_VOLUME)
-    w = per_replica
-    slope = k_cost + s * w
-    todo &= (s < 0) & (slope < 0)
-    if not todo.any():
-        return result
-    n0 = min_replicas + 1
-    steps = np.maximum(n0, np.ceil(np.where(todo, -a / np.where(todo, slope, -1.0), 0.0)))
-    fallback = todo & (steps > 2.0**52)  # beyond exact float integers: use the scalar solver
-    live = todo & ~fallback
-    for _ in range(_MAX_STEP_ADJUST):
-        down = live & (steps > n0) & (a + (steps - 1) * slope <= 0)
-        if not down.any():
-            break
-        steps = np.where(down, steps - 1, steps)
-    else:
-        fallback |= down
-    live &= ~fallback
-    for _ in range(_MAX_STEP_ADJUST):
-        up = live & (a + steps * slope > 0)
-        if not up.any():
-            break
-        steps = np.where(up, steps + 1, steps)
-    else:
-        fallback |= up
-    live &= ~fallback
-    lo, hi = (steps - 1) * w, steps * w
-    v = -(a + k_cost * steps) / s
-    v = np.minimum(np.maximum(v, np.nextafter(lo, np.inf)), hi)
-    solved = np.where((lo >= MAX_VOLUME) | ~(v <= MAX_VOLUME), np.nan, v)
-    result = np.where(live, solved, result)
-    for i in np.flatnonzero(fallback):
-        result[i] = _scalar_break_even(pr, ft, horizon, int(i), n)
+        # solve._linear with lo = 0
+        v = -a / np.where(s == 0, -1.0, s)
+        root = np.where((s < 0) & (v <= MAX_VOLUME), np.maximum(v, 0.0), np.nan)
+        return np.where(a <= thr, 0.0, root)
+    result = np.empty(n)
+    spq, peak, util = (
+        full(ft.seconds_per_query),
+        full(ft.peak_to_average),
+        full(ft.target_utilization),
+    )
+    floor, replica = full(ft.min_replicas), full(ft.replica_monthly_cost)
+    for i in range(n):
+        load = peak[i] * spq[i] / util[i]
+        width = math.inf if load == 0 else SECONDS_PER_MONTH / load
+        steps = Steps(horizon * float(replica[i]), width, int(floor[i]))
+        v = first_root(float(a[i]), float(s[i]), steps, None, 0.0, MAX_VOLUME, float(thr[i])).volume
+        result[i] = math.nan if v is None else v
     return result
-
-
-def _scalar_break_even(pr: _Arm, ft: _Arm, horizon: int, i: int, n: int) -> float:
-    def at(x: Value) -> float:
-        return float(np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))[i])
-
-    def costs(arm: _Arm, name: Literal["prompted", "finetuned"]) -> ArmCosts:
-        sh = None
-        if arm.seconds_per_query is not None:
-            sh = SelfHostedCost(
-                at(arm.seconds_per_query),
-                at(arm.peak_to_average),
-                at(arm.target_utilization),
-                int(at(arm.min_replicas)),
-                at(arm.replica_monthly_cost),
-            )
-        zero = 0.0
-        return ArmCosts(
-            name,
-            at(arm.variable),
-            zero,
-            zero,
-            zero,
-            zero,
-            zero,
-            at(arm.one_time),
-            at(arm.monthly_fixed),
-            at(arm.retrain_cost),
-            int(at(arm.retrain_every)),
-            sh,
-        )
-
-    v = break_even_volume(costs(pr, "prompted"), costs(ft, "finetuned"), horizon)
-    return math.nan if v is None else v
 
 
 def _growth_factors(growth: Value, horizon: int) -> Array:
@@ -533,15 +536,11 @@ def evaluate(
     resolved = resolved or resolve(scenario, catalog)
     p = _Inputs(scenario, samples)
 
-    def entry_of(costs: ArmCosts) -> ModelEntry | None:
-        return catalog.get(costs.model) if costs.model is not None else None
-
     horizon = scenario.workload.horizon_months
     with np.errstate(all="ignore"):
-        pr = _prompted(p, entry_of(resolved.prompted))
-        ft = _finetuned(p, entry_of(resolved.finetuned), scenario.finetuned.self_hosted is not None)
+        pr = _arm(p, "prompted", resolved.prompted, horizon)
+        ft = _arm(p, "finetuned", resolved.finetuned, horizon)
         q1, growth = p("workload.queries_per_month"), p("workload.monthly_growth")
-        months = np.arange(1, horizon + 1, dtype=np.float64)[None, :]
         savings = np.empty(n)
         payback = np.empty(n, dtype=np.int64)
         chunk = max(1, _CHUNK_CELLS // (horizon + 1))
@@ -552,8 +551,8 @@ def evaluate(
             volumes = np.broadcast_to(
                 _col(_take(q1, rows)) * _growth_factors(g, horizon), (size, horizon)
             )
-            cum_pr = _cumulative(_rows(pr, rows), volumes, months)
-            cum_ft = _cumulative(_rows(ft, rows), volumes, months)
+            cum_pr = _cumulative(_rows(pr, rows), volumes)
+            cum_ft = _cumulative(_rows(ft, rows), volumes)
             savings[rows] = cum_pr[:, -1] - cum_ft[:, -1]
             paid = _at_most(cum_ft, cum_pr)
             payback[rows] = np.where(paid.any(axis=1), paid.argmax(axis=1), -1)
@@ -644,6 +643,7 @@ def run(
     *,
     samples: int = DEFAULT_SAMPLES,
     seed: int | None = None,
+    today: date | None = None,
 ) -> Run:
     issues = check_ranges(scenario, ranges)
     if not 1 <= samples <= MAX_SAMPLES:
@@ -651,6 +651,11 @@ def run(
     if issues:
         raise ScenarioError(issues)
     seed = secrets.randbits(63) if seed is None else seed
+    # One start date for every sample: the calendar is part of the scenario being sampled.
+    start = scenario.workload.start_date or today or date.today()
+    scenario = scenario.model_copy(
+        update={"workload": scenario.workload.model_copy(update={"start_date": start})}
+    )
     pinned = pin_models(scenario, resolve(scenario, catalog))
     at_mode = with_values(pinned, {k: r.mode for k, r in ranges.items()})
     resolved = resolve(at_mode, catalog)
@@ -671,9 +676,10 @@ def simulate(
     samples: int = DEFAULT_SAMPLES,
     seed: int | None = None,
     bins: int = DEFAULT_BINS,
+    today: date | None = None,
 ) -> Uncertainty:
     """Monte Carlo over the ranges; every other input as in `scenario`."""
-    result = run(scenario, catalog, ranges, samples=samples, seed=seed)
+    result = run(scenario, catalog, ranges, samples=samples, seed=seed, today=today)
     o, n = result.outcomes, result.n
     paid = o.payback >= 0
     has_volume = ~np.isnan(o.break_even)

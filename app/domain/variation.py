@@ -113,12 +113,13 @@ def variable_fields() -> dict[str, NumericField]:
     return {k: v for k, v in numeric_fields().items() if k not in NOT_VARIABLE}
 
 
-def get_value(scenario: Scenario, name: str) -> Any:
+def get_value(scenario: BaseModel, name: str) -> Any:
     node: Any = scenario
     for part in name.split("."):
         if node is None:
             return None
-        node = getattr(node, part)
+        # A list position (`candidates.2.setup_cost`), or an attribute.
+        node = node[int(part)] if isinstance(node, list) else getattr(node, part)
     return node
 
 

@@ -13,4 +13,8 @@ __all__ = ["Catalog", "CatalogError", "get_catalog", "load_catalog"]
 @lru_cache(maxsize=1)
 def get_catalog() -> Catalog:
     """The catalog of the configured directories (shipped + negotiated), loaded once per process."""
-    return load_catalog(settings.pricing_dir, negotiated_files(settings.pricing_extra_dir))
+    return load_catalog(
+        settings.pricing_dir,
+        negotiated_files(settings.pricing_extra_dir),
+        max_file_bytes=settings.pricing_max_file_bytes,
+    )

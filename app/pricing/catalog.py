@@ -13,6 +13,9 @@ the engine can say "negotiated:<file>" instead of "catalog:<id>".
 from __future__ import annotations
 
 import difflib
+import errno
+import os
+import stat
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +25,19 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from app.pricing.schema import GpuPrice, ModelEntry, Override, PricingFile, ThroughputPreset
+from app.pricing.schema import (
+    GpuPrice,
+    Lifecycle,
+    ModelEntry,
+    Override,
+    PricingFile,
+    ThroughputPreset,
+    TrainingThroughput,
+)
+
+# The largest pricing file read (setting PRICING_MAX_FILE_BYTES). The shipped files are tens of
+# kilobytes; the bound keeps a stray file (a log, a dump) from being parsed at start-up.
+DEFAULT_MAX_FILE_BYTES = 2_000_000
 
 TOKEN_PRICE_KEYS = ("input", "cached_input", "cache_write", "cache_write_1h", "output")
 # Every price-like field the catalog tracks the origin of, as dotted paths into ModelEntry.
@@ -76,15 +91,61 @@ def _describe(errors: ValidationError, data: dict[str, object]) -> str:
     return "; ".join(lines)
 
 
-def load_file(path: Path) -> PricingFile:
+def read_bounded(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """The text of a regular file of at most `max_bytes`, as UTF-8; any other file is an error
+    naming it. Opened non-blocking, so a FIFO or a device named *.toml cannot stall start-up."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CatalogError(f"{path}: not a regular file; only regular files are read")
+        if info.st_size > max_bytes:
+            raise CatalogError(
+                f"{path}: {info.st_size} bytes, above the limit of {max_bytes} "
+                "(setting PRICING_MAX_FILE_BYTES)"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        # Read at most one byte past the limit: a file that grows while it is read is refused too.
+        while size <= max_bytes:
+            chunk = os.read(fd, max_bytes + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        if exc.errno == errno.EAGAIN:
+            raise CatalogError(f"{path}: not a regular file; only regular files are read") from exc
+        raise CatalogError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if size > max_bytes:
+        raise CatalogError(f"{path}: more than {max_bytes} bytes (setting PRICING_MAX_FILE_BYTES)")
+    raw = b"".join(chunks)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not valid UTF-8 (byte {exc.start}: {exc.reason})") from exc
+
+
+def load_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> PricingFile:
+    text = read_bounded(path, max_bytes)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise CatalogError(f"{path}: not valid TOML: arrays or tables nested too deeply") from exc
     try:
         parsed = PricingFile.model_validate(data)
     except ValidationError as exc:
         raise CatalogError(f"{path}: {_describe(exc, data)}") from exc
+    except RecursionError as exc:
+        raise CatalogError(f"{path}: values nested too deeply") from exc
     if parsed.provider is not None:
         for row in parsed.models:
             if row.provider != parsed.provider:
@@ -109,22 +170,55 @@ class Catalog:
     models: dict[str, ModelEntry] = field(default_factory=dict)
     gpus: dict[str, GpuPrice] = field(default_factory=dict)
     throughput: dict[str, ThroughputPreset] = field(default_factory=dict)
+    training_throughput: dict[str, TrainingThroughput] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)  # row id -> file it came from
     # model id -> price field (dotted, see PRICE_FIELDS) -> where its value came from
     provenance: dict[str, dict[str, PriceOrigin]] = field(default_factory=dict)
     negotiated_files: list[str] = field(default_factory=list)
 
     def get(self, model_id: str) -> ModelEntry | None:
+        """Any row, retired ones included (a scenario naming one is answered with its successor)."""
         return self.models.get(model_id)
 
+    def offered(self, on: date | None = None) -> list[ModelEntry]:
+        """The rows a user may choose on `on` (today by default): not retired, and not shut
+        down by then. The load checks `retired` against the load date; the date here keeps a
+        long-running process from offering a model that shut down since it started. Every
+        picker and the default listing of /api/v1/models read this, never `models` directly."""
+        day = date.today() if on is None else on
+        return [m for m in self.models.values() if not m.retired and not _gone(m, day)]
+
     def suggest(self, model_id: str, n: int = 3) -> list[str]:
-        return difflib.get_close_matches(model_id, list(self.models), n=n, cutoff=0.4)
+        return difflib.get_close_matches(model_id, [m.id for m in self.offered()], n=n, cutoff=0.4)
+
+    def current_successor(self, model_id: str) -> ModelEntry | None:
+        """The first offered row along the successor chain of `model_id` (None when the chain
+        ends at a retired row or there is none). Chains are acyclic: the loader checks it."""
+        entry = self.models.get(model_id)
+        for _ in range(len(self.models)):
+            if entry is None or entry.lifecycle is None or entry.lifecycle.successor is None:
+                return None
+            entry = self.models.get(entry.lifecycle.successor)
+            if entry is not None and not entry.retired and not _gone(entry, date.today()):
+                return entry
+        return None
+
+    def takes_training_jobs(self, entry: ModelEntry, through: date) -> bool:
+        """A fine-tuning route (a row with a training price) that accepts new jobs on every day
+        up to and including `through`: not retired, not shut down and not closed to new
+        fine-tuning jobs by then."""
+        if entry.retired or entry.training is None:
+            return False
+        life = entry.lifecycle
+        if life is None:
+            return True
+        return all(d is None or d > through for d in (life.shutdown, life.fine_tuning_closes))
 
     def fine_tuned_variant(self, base_id: str) -> ModelEntry | None:
-        """The fine-tuned serving row whose base is `base_id` (by id or dated snapshot)."""
-        for entry in self.fine_tuned_variants(base_id):
-            return entry
-        return None
+        """The fine-tuned serving row whose base is `base_id` (by id or dated snapshot); an
+        offered one before a retired one."""
+        variants = sorted(self.fine_tuned_variants(base_id), key=lambda e: e.retired)
+        return variants[0] if variants else None
 
     def fine_tuned_variants(self, base_id: str) -> Iterator[ModelEntry]:
         for entry in self.models.values():
@@ -151,7 +245,8 @@ class Catalog:
         return entry.training is not None or self.fine_tuned_variant(entry.id) is not None
 
     def fine_tunable(self) -> list[ModelEntry]:
-        return [m for m in self.models.values() if m.training is not None]
+        """Offered rows with a training price."""
+        return [m for m in self.offered() if m.training is not None]
 
     def oldest_as_of(self) -> date | None:
         dates = [m.as_of for m in self.models.values()]
@@ -193,6 +288,7 @@ def _add_rows(
         ("model", catalog.models, parsed.models),
         ("gpu", catalog.gpus, parsed.gpus),
         ("throughput", catalog.throughput, parsed.throughput),
+        ("training throughput", catalog.training_throughput, parsed.training_throughput),
     )
     for kind, table, rows in tables:
         for row in rows:
@@ -330,13 +426,23 @@ def _apply_override(
     catalog.models[ov.id] = _revalidate(entry, data, f"{path}: override '{ov.id}'")
 
 
-def load_catalog(directory: Path, extra_files: Iterable[Path] = ()) -> Catalog:
+def load_catalog(
+    directory: Path,
+    extra_files: Iterable[Path] = (),
+    *,
+    today: date | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> Catalog:
+    """Load, validate and merge the shipped files and the negotiated ones.
+
+    `today` (the load date by default) decides which rows must be marked retired: a row whose
+    shutdown date is on or before it and that is not `retired = true` stops the load."""
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise CatalogError(f"{directory}: no pricing files (*.toml) found")
     catalog = Catalog()
     for path in files:
-        parsed = load_file(path)
+        parsed = load_file(path, max_file_bytes)
         if parsed.overrides or parsed.discount_multiplier:
             raise CatalogError(
                 f"{path}: field {'overrides' if parsed.overrides else 'discount_multiplier'}: "
@@ -344,7 +450,7 @@ def load_catalog(directory: Path, extra_files: Iterable[Path] = ()) -> Catalog:
             )
         _add_rows(catalog, path, parsed, "catalog")
     shipped = set(catalog.models)
-    negotiated = [(path, load_file(path)) for path in extra_files]
+    negotiated = [(path, load_file(path, max_file_bytes)) for path in extra_files]
     for path, parsed in negotiated:
         _add_rows(catalog, path, parsed, "negotiated")
         catalog.negotiated_files.append(path.name)
@@ -364,7 +470,92 @@ def load_catalog(directory: Path, extra_files: Iterable[Path] = ()) -> Catalog:
     for path, parsed in negotiated:
         for ov in parsed.overrides:
             _apply_override(catalog, path, ov, overridden)
+    _inherit_base_lifecycle(catalog)
+    _check_lifecycles(catalog, date.today() if today is None else today)
     return catalog
+
+
+def _gone(entry: ModelEntry, day: date) -> bool:
+    life = entry.lifecycle
+    return life is not None and life.shutdown is not None and life.shutdown <= day
+
+
+def _earlier(a: date | None, b: date | None) -> date | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _inherit_base_lifecycle(catalog: Catalog) -> None:
+    """A fine-tuned model dies with its base: its shutdown (and the day it stops taking new
+    training jobs) is the earlier of its own and its base model's."""
+    for entry in list(catalog.models.values()):
+        base = catalog.base_of(entry) if entry.kind == "fine_tuned" else None
+        if base is None or base.lifecycle is None:
+            continue
+        own = entry.lifecycle or Lifecycle()
+        shutdown = _earlier(own.shutdown, base.lifecycle.shutdown)
+        closes = _earlier(own.fine_tuning_closes, base.lifecycle.fine_tuning_closes)
+        closes = _earlier(closes, shutdown)
+        if shutdown == own.shutdown and closes == own.fine_tuning_closes:
+            continue
+        update: dict[str, Any] = {"shutdown": shutdown, "fine_tuning_closes": closes}
+        if shutdown != own.shutdown:
+            inherited = f"shutdown {shutdown} from base model '{base.id}'"
+            mine = own.note.rstrip().rstrip(".") if own.note else ""
+            update["note"] = f"{mine}; {inherited}" if mine else inherited
+            update["source"] = base.lifecycle.source or own.source
+        if own.deprecated is not None and shutdown is not None and shutdown < own.deprecated:
+            update["deprecated"] = shutdown
+        catalog.models[entry.id] = entry.model_copy(
+            update={"lifecycle": own.model_copy(update=update)}
+        )
+
+
+def _where(catalog: Catalog, entry: ModelEntry) -> str:
+    return f"{catalog.origin.get('model:' + entry.id, '?')}: model '{entry.id}'"
+
+
+def _check_lifecycles(catalog: Catalog, today: date) -> None:
+    for entry in catalog.models.values():
+        life = entry.lifecycle
+        shutdown = life.shutdown if life is not None else None
+        if not entry.retired and shutdown is not None and shutdown <= today:
+            why = f" ({life.note})" if life is not None and life.note else ""
+            raise CatalogError(
+                f"{_where(catalog, entry)}, field retired: shut down on {shutdown}{why}, on or "
+                f"before {today}; mark it `retired = true` and name its lifecycle.successor"
+            )
+        if entry.retired and shutdown is not None and shutdown > today:
+            raise CatalogError(
+                f"{_where(catalog, entry)}, field retired: retired, yet lifecycle.shutdown is "
+                f"{shutdown}, after {today}; correct the shutdown date"
+            )
+        successor = life.successor if life is not None else None
+        if successor is None:
+            continue
+        if successor == entry.id:
+            raise CatalogError(
+                f"{_where(catalog, entry)}, field lifecycle.successor: names the row itself"
+            )
+        if successor not in catalog.models:
+            close = difflib.get_close_matches(successor, list(catalog.models), n=3, cutoff=0.4)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise CatalogError(
+                f"{_where(catalog, entry)}, field lifecycle.successor: '{successor}' is not a "
+                f"catalog id{hint}"
+            )
+    # Successor chains end: following them from any row never comes back to it.
+    for entry in catalog.models.values():
+        seen = {entry.id}
+        node: ModelEntry | None = entry
+        while node is not None and node.lifecycle is not None and node.lifecycle.successor:
+            nxt = node.lifecycle.successor
+            if nxt in seen:
+                raise CatalogError(
+                    f"{_where(catalog, entry)}, field lifecycle.successor: the chain of "
+                    f"successors comes back to '{nxt}'"
+                )
+            seen.add(nxt)
+            node = catalog.models.get(nxt)
 
 
 def negotiated_files(directory: Path | None) -> list[Path]:

@@ -88,9 +88,20 @@ GROUPS: tuple[Group, ...] = (
         (
             Input("workload.peak_to_average", "Peak to average", "ratio", step=0.1),
             Input("workload.start_date", "Start date", "date", kind="date"),
+            Input(
+                "workload.lifecycle",
+                "Model lifecycle",
+                "follow or ignore",
+                kind="select",
+                options=(
+                    ("follow", "Follow shutdowns and dated prices"),
+                    ("ignore", "Bill every month at the start date's prices"),
+                ),
+            ),
+            Input("workload.discount_rate", "Discount rate", "fraction per year", step=0.01),
             Input("title", "Scenario name", "text", kind="text"),
         ),
-        "Peak traffic, start date, name",
+        "Peak traffic, start date, lifecycle, discounting, name",
     ),
     Group(
         "prompted",
@@ -136,8 +147,10 @@ GROUPS: tuple[Group, ...] = (
                 "fraction",
                 placeholder="catalog",
             ),
+            Input("prompted.successor", "Successor at shutdown", "catalog id", kind="text"),
+            Input("prompted.migration_cost", "Migration cost", "USD, once", placeholder="setup cost"),
         ),
-        "Setup, upkeep, negotiated prices",
+        "Setup, upkeep, negotiated prices, successor",
     ),
     Group(
         "finetuned",
@@ -176,7 +189,12 @@ GROUPS: tuple[Group, ...] = (
             Input("finetuned.setup_cost", "Setup", "USD, once"),
             Input("finetuned.monthly_fixed_cost", "MLOps upkeep", "USD/month"),
             Input("finetuned.new_examples_per_retrain", "New examples per retraining", "examples"),
-            Input("finetuned.hosting_per_hour", "Hosting", "USD/hour"),
+            Input("finetuned.hosting_per_hour", "Hosting", "USD/hour", placeholder="catalog"),
+            Input(
+                "finetuned.hosting_per_month", "Storage or hosting", "USD/month", placeholder="catalog"
+            ),
+            Input("finetuned.successor", "Successor at shutdown", "catalog id", kind="text"),
+            Input("finetuned.migration_cost", "Migration cost", "USD, once", placeholder="a retraining"),
             Input("finetuned.cache_hit_rate", "Cache hit rate", "fraction", step=0.01),
             Input("finetuned.batch_share", "Batch share", "fraction", step=0.01),
             Input("finetuned.prices.input", "Input price", "USD/1M tokens", placeholder="catalog"),
@@ -498,11 +516,18 @@ def _normalise(key: str, value: str) -> tuple[str | None, FieldError | None]:
     return normal, None
 
 
-def read(items: Sequence[tuple[str, str]], price: Any) -> tuple[Reading, Any]:
+def read(
+    items: Sequence[tuple[str, str]],
+    price: Any,
+    model: type[BaseModel] = Scenario,
+    prepare: Any = None,
+) -> tuple[Reading, Any]:
     """Parse, validate and price a query string, leaving bad fields at their defaults.
 
     `price(scenario)` runs the engine; its ScenarioError marks fields too. Returns the
-    reading and whatever `price` returned (None when nothing could be priced).
+    reading and whatever `price` returned (None when nothing could be priced). `model` is the
+    scenario's class; `prepare(data)` reshapes the nested dict before validation (the
+    candidates page turns `candidates.<i>` groups into a list there).
     """
     raw: dict[str, str] = {}
     errors: list[FieldError] = []
@@ -533,7 +558,7 @@ def read(items: Sequence[tuple[str, str]], price: Any) -> tuple[Reading, Any]:
     # Each round removes at least one given field, so this ends; the bound is a backstop.
     for _ in range(len(good) + 2):
         try:
-            scenario = Scenario.model_validate(data)
+            scenario = model.model_validate(prepare(data) if prepare else data)
         except ValidationError as exc:
             found = _merge(errors_from_pydantic(exc.errors()))
             removed = _drop(data, found, ignored)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,6 +30,7 @@ from app.domain.sensitivity import sensitivity
 from app.pricing import Catalog, get_catalog
 from app.templating import templates
 from app.web import analysis, form, links, snippet, view
+from app.web import candidates as candidates_page
 from app.web.presets import PRESETS
 
 router = APIRouter(include_in_schema=False)
@@ -117,7 +119,8 @@ def _self_hosted_catalog(catalog: Catalog) -> dict[str, Any]:
         "gpus": [
             {
                 "id": g.id,
-                "label": f"{g.gpu}: {g.provider}, {g.offering}: ${g.hourly_price:g}/GPU-hour (as of {g.as_of})",
+                "label": f"{g.gpu}: {g.provider}, {g.offering}: ${g.hourly_price:g}/GPU-hour "
+                f"(as of {g.as_of}{', secondary source' if g.confidence == 'secondary' else ''})",
                 "price": g.hourly_price,
                 "source": str(g.source),
             }
@@ -126,7 +129,8 @@ def _self_hosted_catalog(catalog: Catalog) -> dict[str, Any]:
         "presets": [
             {
                 "id": t.id,
-                "label": f"{t.name}: {t.prefill_tokens_per_s:,.0f} in / {t.decode_tokens_per_s:,.0f} out tokens/s",
+                "label": f"{t.name}: {t.prefill_tokens_per_s:,.0f} in / {t.decode_tokens_per_s:,.0f} out tokens/s"
+                + (" (secondary source)" if t.confidence == "secondary" else ""),
                 "gpus": t.gpus_per_replica,
                 "prefill": t.prefill_tokens_per_s,
                 "decode": t.decode_tokens_per_s,
@@ -251,6 +255,10 @@ def summary_context(
             "prompted": view.arm_prices(comparison.prompted),
             "finetuned": view.arm_prices(comparison.finetuned),
         },
+        prices_age_days=view.age_days(comparison.prices_as_of, date.today()),
+    )
+    ctx["prices_secondary"] = any(
+        "secondary source" in source for rows in ctx["prices"].values() for _, _, source in rows
     )
     return ctx
 
@@ -339,6 +347,8 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
     if (hit := cache.responses.get(key)) is not None:
         return hit
     items = request.query_params.multi_items()
+    if candidates_page.wants_candidates(items):
+        return candidates_page.render(request, catalog, items)
     # `range.<input>` parameters belong to the analysis panel (app/web/analysis.py).
     scenario_items, raw_ranges = analysis.split(items)
     reading, result = form.read(scenario_items, lambda scenario: run_compare(scenario, catalog))
@@ -361,6 +371,7 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
         context.update(field_views(reading, catalog))
         model = reading.scenario.prompted.model if reading.scenario else None
         context.update(
+            candidates_link=candidates_page.two_arm_link(scenario_items),
             presets=PRESETS,
             counter=counter_view(catalog, model=model or DEFAULT_PROMPTED_MODEL, target="static"),
         )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from app.domain.charts import PARTS
 from app.domain.comparison import ArmResult, Comparison, Curves
 from app.domain.formatting import count, percent, usd
-from app.pricing import Catalog
+from app.pricing import Catalog, get_catalog
 from app.pricing.schema import ModelEntry
 
 
@@ -89,31 +90,64 @@ def cumulative_rows(curves: Curves) -> list[tuple[int, str, str, bool]]:
     ]
 
 
+def _per_mtok(value: float | None) -> str:
+    # No public price: the route is priced from the user's quote.
+    return usd(value) if value is not None else "quote"
+
+
+def confidence_note(entry: ModelEntry) -> str:
+    """How sure a catalog row's prices are, in words: empty for the provider's own page."""
+    if entry.confidence == "secondary":
+        return f"secondary source, as of {entry.as_of.isoformat()}"
+    return ""
+
+
 def model_label(entry: ModelEntry) -> str:
     p = entry.prices
     cached = f" / {usd(p.cached_input)} cached" if p.cached_input is not None else ""
     training = ""
-    if entry.training is not None and entry.training.price_per_mtok is not None:
-        training = f"; training {usd(entry.training.price_per_mtok)}"
+    if entry.training is not None:
+        if entry.training.price_per_mtok is not None:
+            training = f"; training {usd(entry.training.price_per_mtok)}"
+        elif entry.training.price_per_hour is None:
+            training = "; training: quote"
+    sure = " (secondary source)" if entry.confidence == "secondary" else ""
     return (
-        f"{entry.name} ({entry.id}): {usd(p.input)} in{cached} / {usd(p.output)} out"
-        f"{training} per 1M tokens, as of {entry.as_of.isoformat()}"
+        f"{entry.name} ({entry.id}): {_per_mtok(p.input)} in{cached} / {_per_mtok(p.output)} out"
+        f"{training} per 1M tokens, as of {entry.as_of.isoformat()}{sure}"
     )
 
 
 def prompted_options(catalog: Catalog) -> list[tuple[str, str]]:
-    return [(m.id, model_label(m)) for m in catalog.models.values() if m.kind != "fine_tuned"]
+    return [(m.id, model_label(m)) for m in catalog.offered() if m.kind != "fine_tuned"]
 
 
 def finetuned_options(catalog: Catalog) -> list[tuple[str, str]]:
-    """Fine-tuned serving rows first, then other rows that can be trained."""
-    rows = [m for m in catalog.models.values() if m.kind == "fine_tuned"]
-    rows += [
-        m for m in catalog.models.values() if m.kind != "fine_tuned" and m.training is not None
-    ]
+    """Fine-tuned serving rows first, then other rows that can be trained (offered rows only)."""
+    offered = catalog.offered()
+    rows = [m for m in offered if m.kind == "fine_tuned"]
+    rows += [m for m in offered if m.kind != "fine_tuned" and m.training is not None]
     return [(m.id, model_label(m)) for m in rows]
 
 
-def arm_prices(arm: ArmResult) -> list[tuple[str, float, str]]:
+def age_days(as_of: date | None, today: date) -> int | None:
+    """How many days old the oldest catalog price is (None when no price came from it)."""
+    return None if as_of is None else max(0, (today - as_of).days)
+
+
+def price_origin(source: str, catalog: Catalog) -> str:
+    """The engine's price label, with "secondary source, as of <date>" when the catalog row it
+    names was read from a third-party copy rather than the provider's own page."""
+    if not source.startswith("catalog:"):
+        return source
+    entry = catalog.get(source.removeprefix("catalog:").split(" (", 1)[0])
+    note = confidence_note(entry) if entry is not None else ""
+    return f"{source} ({note})" if note else source
+
+
+def arm_prices(arm: ArmResult, catalog: Catalog | None = None) -> list[tuple[str, float, str]]:
     """(price name, value, where it came from) for the prices the arm actually used."""
-    return [(k, p.value, p.source) for k, p in arm.prices.items()]
+    # The page's context builders have no catalog at hand; the process's catalog is the one
+    # the comparison was priced with.
+    known = catalog if catalog is not None else get_catalog()
+    return [(k, p.value, price_origin(p.source, known)) for k, p in arm.prices.items()]

@@ -414,11 +414,12 @@ def test_retraining_after_fine_tuning_closes_warns(test_catalog: Catalog) -> Non
         workload={"start_date": "2026-12-01"},
     )
     r = run(s, test_catalog)
-    assert any(w.code == "retraining_after_close" for w in r.warnings)
+    assert any(w.code == "retraining_after_closure" for w in r.warnings)
 
 
 def test_stale_prices_flagged(test_catalog: Catalog) -> None:
-    s = explicit(prompted={"model": "big", "prices": {}})
+    # Started before 'big' shuts down (2027-03-15), so it can still be priced on 2027-06-01.
+    s = explicit(prompted={"model": "big", "prices": {}}, workload={"start_date": "2026-11-01"})
     fresh = compare(s, test_catalog, today=date(2026, 10, 30), stale_after_days=120)
     stale = compare(s, test_catalog, today=date(2027, 6, 1), stale_after_days=120)
     assert not fresh.prices_stale and stale.prices_stale

@@ -6,7 +6,7 @@ from datetime import date
 
 from app.domain.comparison import Comparison
 from app.domain.engine import compare
-from app.domain.recommend import add_months, month_of
+from app.domain.calendar import add_months, month_of
 from app.pricing.catalog import Catalog
 from tests.conftest import explicit
 

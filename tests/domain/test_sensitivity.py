@@ -85,7 +85,7 @@ def _set(data: dict[str, Any], name: str, value: float) -> dict[str, Any]:
 
 
 def test_queries_bar_matches_hand_computed_totals(catalog: Catalog) -> None:
-    result = sensitivity(Scenario.model_validate(HAND), catalog)
+    result = sensitivity(Scenario.model_validate(HAND), catalog, today=TODAY)
     bar = next(b for b in result.bars if b.input == "workload.queries_per_month")
     assert (bar.low_value, bar.high_value) == (50_000, 200_000)
     # 50k: prompted 2000 + 12*(250 + 500) = 11000; fine-tuned 14015 + 12*(68 + 1000) = 26831.
@@ -103,7 +103,7 @@ def test_queries_bar_matches_hand_computed_totals(catalog: Catalog) -> None:
 )
 def test_every_bar_equals_a_direct_compare(catalog: Catalog, data: dict[str, Any]) -> None:
     scenario = Scenario.model_validate(data)
-    result = sensitivity(scenario, catalog)
+    result = sensitivity(scenario, catalog, today=TODAY)
     assert result.bars
     base = compare(scenario, catalog, today=TODAY)
     assert result.base_savings == base.savings_over_horizon
@@ -128,7 +128,7 @@ def test_every_bar_equals_a_direct_compare(catalog: Catalog, data: dict[str, Any
 
 
 def test_bars_are_ranked_by_savings_swing(catalog: Catalog) -> None:
-    result = sensitivity(Scenario.model_validate(CATALOG_PRICED), catalog)
+    result = sensitivity(Scenario.model_validate(CATALOG_PRICED), catalog, today=TODAY)
     swings = [b.savings_swing for b in result.bars]
     assert swings == sorted(swings, reverse=True)
     for b in result.bars:
@@ -140,7 +140,9 @@ def test_rates_move_by_absolute_steps_clamped_to_their_limits(catalog: Catalog) 
     data = _set(
         _set(CATALOG_PRICED, "prompted.cache_hit_rate", 0.9), "workload.monthly_growth", -0.48
     )
-    bars = {b.input: b for b in sensitivity(Scenario.model_validate(data), catalog).bars}
+    bars = {
+        b.input: b for b in sensitivity(Scenario.model_validate(data), catalog, today=TODAY).bars
+    }
     assert (
         bars["prompted.cache_hit_rate"].low_value,
         bars["prompted.cache_hit_rate"].high_value,
@@ -165,7 +167,9 @@ def test_catalog_price_is_varied_around_its_effective_value(catalog: Catalog) ->
     scenario = Scenario.model_validate(CATALOG_PRICED)
     base = compare(scenario, catalog, today=TODAY)
     bar = next(
-        b for b in sensitivity(scenario, catalog).bars if b.input == "prompted.prices.output"
+        b
+        for b in sensitivity(scenario, catalog, today=TODAY).bars
+        if b.input == "prompted.prices.output"
     )
     price = base.prompted.prices["output"].value
     assert (bar.base_value, bar.low_value, bar.high_value) == (price, price * 0.5, price * 2)
@@ -173,7 +177,7 @@ def test_catalog_price_is_varied_around_its_effective_value(catalog: Catalog) ->
 
 
 def test_inputs_that_do_not_apply_are_skipped_with_a_reason(catalog: Catalog) -> None:
-    result = sensitivity(Scenario.model_validate(SELF_HOSTED), catalog)
+    result = sensitivity(Scenario.model_validate(SELF_HOSTED), catalog, today=TODAY)
     skipped = {s.input: s.reason for s in result.skipped}
     assert "self-hosted" in skipped["finetuned.prices.input"]
     assert "finetuned.training.price_per_mtok" in skipped
@@ -183,7 +187,7 @@ def test_inputs_that_do_not_apply_are_skipped_with_a_reason(catalog: Catalog) ->
         "workload.peak_to_average",
         "finetuned.training.gpu_hours",
     } <= names
-    per_token = sensitivity(Scenario.model_validate(HAND), catalog)
+    per_token = sensitivity(Scenario.model_validate(HAND), catalog, today=TODAY)
     skipped = {s.input: s.reason for s in per_token.skipped}
     assert skipped["workload.peak_to_average"].startswith("only sizes self-hosted")
     assert skipped["finetuned.self_hosted.gpu_hourly_price"] == "finetuned.self_hosted is not set"
@@ -193,7 +197,9 @@ def test_inputs_that_do_not_apply_are_skipped_with_a_reason(catalog: Catalog) ->
 def test_a_bar_flips_when_the_sign_of_the_savings_changes(catalog: Catalog) -> None:
     # HAND at 500k queries saves money (V* ~ 412k); at 250k it does not.
     data = _set(HAND, "workload.queries_per_month", 500_000)
-    bars = {b.input: b for b in sensitivity(Scenario.model_validate(data), catalog).bars}
+    bars = {
+        b.input: b for b in sensitivity(Scenario.model_validate(data), catalog, today=TODAY).bars
+    }
     assert bars["workload.queries_per_month"].flips
     assert (
         bars["workload.queries_per_month"].savings_low
@@ -212,6 +218,7 @@ def test_explicit_bounds_replace_the_defaults_and_add_inputs(catalog: Catalog) -
             "workload.queries_per_month": Bound(low=10_000, high=1_000_000),
             "finetuned.retrain_every_months": Bound(low=1, high=6),
         },
+        today=TODAY,
     )
     bars = {b.input: b for b in result.bars}
     assert (
@@ -255,6 +262,6 @@ def test_bad_bounds_are_rejected_naming_the_input(
     catalog: Catalog, bounds: dict[str, Bound], field: str, reason: str
 ) -> None:
     with pytest.raises(ScenarioError) as info:
-        sensitivity(Scenario.model_validate(HAND), catalog, bounds)
+        sensitivity(Scenario.model_validate(HAND), catalog, bounds, today=TODAY)
     assert info.value.issues[0].field == field
     assert reason in info.value.issues[0].reason

@@ -117,7 +117,7 @@ def test_collapsed_ranges_reproduce_the_engine_exactly(
         "finetuned.setup_cost": 7_000.0,
     }
     ranges = {k: Range(low=v, mode=v, high=v) for k, v in point.items()}
-    result = simulate(scenario, catalog, ranges, samples=500, seed=3)
+    result = simulate(scenario, catalog, ranges, samples=500, seed=3, today=TODAY)
     direct = compare(_scenario_of_sample(scenario, point, 0), catalog, today=TODAY)
     assert result.at_mode.savings_over_horizon == direct.savings_over_horizon
     for q in (
@@ -157,7 +157,7 @@ def test_each_sample_equals_the_engine_on_that_scenario(
         ranges["finetuned.self_hosted.gpu_hourly_price"] = Range(low=0.5, mode=2.5, high=8)
         ranges["finetuned.self_hosted.min_replicas"] = Range(low=0, mode=1, high=4)
         ranges["workload.peak_to_average"] = Range(low=1, mode=2, high=6)
-    result = run(scenario, catalog, ranges, samples=200, seed=11)
+    result = run(scenario, catalog, ranges, samples=200, seed=11, today=TODAY)
     for i in range(0, 200, 7):
         _assert_sample_matches_engine(result, catalog, i, exact=True)
 
@@ -169,19 +169,19 @@ def test_a_seed_reproduces_a_run_whatever_the_key_order(catalog: Catalog) -> Non
         "finetuned.cost_per_example": Range(low=1, mode=3, high=10),
     }
     b = dict(reversed(list(a.items())))
-    first = simulate(scenario, catalog, a, samples=2_000, seed=42).model_dump()
-    second = simulate(scenario, catalog, b, samples=2_000, seed=42).model_dump()
+    first = simulate(scenario, catalog, a, samples=2_000, seed=42, today=TODAY).model_dump()
+    second = simulate(scenario, catalog, b, samples=2_000, seed=42, today=TODAY).model_dump()
     first.pop("ranges"), second.pop("ranges")
     assert first == second
-    other = simulate(scenario, catalog, a, samples=2_000, seed=43)
+    other = simulate(scenario, catalog, a, samples=2_000, seed=43, today=TODAY)
     assert other.savings.p50 != first["savings"]["p50"]
 
 
 def test_a_run_without_a_seed_reports_the_seed_it_used(catalog: Catalog) -> None:
     scenario = Scenario.model_validate(PER_TOKEN)
     ranges = {"workload.queries_per_month": Range(low=1e5, mode=2e5, high=6e5)}
-    first = simulate(scenario, catalog, ranges, samples=300)
-    again = simulate(scenario, catalog, ranges, samples=300, seed=first.seed)
+    first = simulate(scenario, catalog, ranges, samples=300, today=TODAY)
+    again = simulate(scenario, catalog, ranges, samples=300, seed=first.seed, today=TODAY)
     assert first == again
 
 
@@ -202,7 +202,14 @@ def test_triangular_and_pert_samples_stay_in_range_and_centre_on_the_mode(catalo
     scenario = Scenario.model_validate(PER_TOKEN)
     for dist in ("triangular", "pert"):
         r = Range(low=10_000, mode=40_000, high=100_000, distribution=dist)
-        out = run(scenario, catalog, {"workload.queries_per_month": r}, samples=20_000, seed=5)
+        out = run(
+            scenario,
+            catalog,
+            {"workload.queries_per_month": r},
+            samples=20_000,
+            seed=5,
+            today=TODAY,
+        )
         x = out.samples["workload.queries_per_month"]
         assert x.min() >= 10_000 and x.max() <= 100_000
         expected_mean = 50_000 if dist == "triangular" else (10_000 + 4 * 40_000 + 100_000) / 6
@@ -216,6 +223,7 @@ def test_integer_inputs_are_sampled_as_integers(catalog: Catalog) -> None:
         {"finetuned.training.examples": Range(low=100, mode=150, high=900)},
         samples=1_000,
         seed=2,
+        today=TODAY,
     )
     x = out.samples["finetuned.training.examples"]
     assert np.array_equal(x, np.rint(x)) and x.min() >= 100 and x.max() <= 900
@@ -260,7 +268,9 @@ def test_bad_ranges_are_rejected_naming_the_input(
     catalog: Catalog, ranges: dict[str, Range], field: str, reason: str
 ) -> None:
     with pytest.raises(ScenarioError) as info:
-        simulate(Scenario.model_validate(PER_TOKEN), catalog, ranges, samples=10, seed=1)
+        simulate(
+            Scenario.model_validate(PER_TOKEN), catalog, ranges, samples=10, seed=1, today=TODAY
+        )
     assert info.value.issues[0].field == field
     assert reason in info.value.issues[0].reason
 
@@ -280,6 +290,7 @@ def test_a_range_the_engine_cannot_price_at_its_extreme_is_rejected(catalog: Cat
             {"prompted.cache_hit_rate": Range(low=0, mode=0, high=0.5)},
             samples=10,
             seed=1,
+            today=TODAY,
         )
     assert info.value.issues[0].field == "prompted.prices.cached_input"
 
@@ -384,7 +395,7 @@ def test_random_scenarios_agree_with_the_scalar_engine(
 ) -> None:
     scenario = Scenario.model_validate(data)
     try:
-        result = run(scenario, catalog, spread, samples=12, seed=seed)
+        result = run(scenario, catalog, spread, samples=12, seed=seed, today=TODAY)
     except ScenarioError:
         return  # e.g. a cache hit rate without a cache price: refused like compare() refuses it
     growth_sampled = isinstance(result.samples.get("workload.monthly_growth"), np.ndarray)
@@ -420,7 +431,12 @@ def test_more_volume_never_lowers_the_chance_of_payback(
             distribution=dist,
         )
         return simulate(
-            scenario, catalog, {"workload.queries_per_month": r}, samples=400, seed=seed
+            scenario,
+            catalog,
+            {"workload.queries_per_month": r},
+            samples=400,
+            seed=seed,
+            today=TODAY,
         )
 
     before, after = at(0.0), at(shift)
@@ -449,7 +465,7 @@ def test_dearer_labelling_never_raises_the_chance_of_payback(
             "workload.queries_per_month": volume,
             "finetuned.cost_per_example": Range(low=cost, mode=cost + 1, high=cost + 5),
         }
-        return simulate(scenario, catalog, r, samples=400, seed=seed)
+        return simulate(scenario, catalog, r, samples=400, seed=seed, today=TODAY)
 
     cheap, dear = at(0.5), at(0.5 + extra)
     assert dear.probability_payback_within_horizon <= cheap.probability_payback_within_horizon

@@ -3,6 +3,8 @@ and negotiated-rate files add, override and discount with per-field provenance."
 
 from __future__ import annotations
 
+import os
+import tempfile
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -96,10 +98,14 @@ def test_every_shipped_row_has_a_source_and_a_date() -> None:
 
 
 def test_tiktoken_encodings_are_only_set_on_openai_rows() -> None:
+    # Azure OpenAI serves OpenAI's own GPT models, so their rows count tokens exactly too.
     catalog = load_catalog(SHIPPED)
     for entry in catalog.models.values():
         if entry.encoding is not None:
-            assert entry.provider == "openai", entry.id
+            openai_model = entry.provider == "openai" or (
+                entry.provider == "azure" and "/gpt-" in entry.id
+            )
+            assert openai_model, entry.id
 
 
 def test_shipped_gpu_prices_cover_h100_a100_l40s() -> None:
@@ -335,3 +341,225 @@ def test_every_price_field_of_a_shipped_row_has_an_origin() -> None:
     assert "prices.input" in recorded and "long_context.prices.output" in recorded
     assert recorded <= set(PRICE_FIELDS)
     assert entry.prices.cache_write is None and "prices.cache_write" not in recorded
+
+
+# --- what the loader reads ----------------------------------------------------------------
+
+
+def test_catalog_price_above_the_requests_limit_is_refused(tmp_path: Path) -> None:
+    # 1e308 passed the old schema and then made every page answer 500.
+    message = _error(
+        tmp_path, BASE.replace("input = 0.5, output = 2.0", "input = 1e308, output = 2.0")
+    )
+    assert "bad.toml" in message
+    assert "model 'acme-small', field prices.input" in message
+    assert "less than or equal to 100000" in message
+
+
+def test_hosting_fee_above_the_limit_is_refused(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "training = { price_per_mtok = 3.0 }",
+        "training = { price_per_mtok = 3.0 }\nhosting_per_month = 1e13",
+    )
+    message = _error(tmp_path, text)
+    assert "model 'ft:acme-small', field hosting_per_month" in message
+
+
+def test_negotiated_override_above_the_limit_is_refused(tmp_path: Path) -> None:
+    deal = 'id = "acme-small"\nsource = "contract 7"\nas_of = 2026-10-01\nprices = { output = 1e306 }\n'
+    message = _error(tmp_path, "", negotiated="[[overrides]]\n" + deal)
+    assert "deal.toml" in message and "prices.output" in message
+
+
+def test_a_fifo_named_toml_is_refused_without_blocking(tmp_path: Path) -> None:
+    d = _dir(tmp_path, "fifo", {"acme.toml": BASE})
+    os.mkfifo(d / "zz.toml")
+    # Nobody writes to the FIFO: a blocking open would hang here for ever.
+    with pytest.raises(CatalogError, match=r"zz\.toml: not a regular file"):
+        load_catalog(d)
+
+
+def test_a_directory_named_toml_is_refused(tmp_path: Path) -> None:
+    d = _dir(tmp_path, "dirs", {"acme.toml": BASE})
+    (d / "sub.toml").mkdir()
+    with pytest.raises(CatalogError, match=r"sub\.toml: not a regular file"):
+        load_catalog(d)
+
+
+def test_a_file_above_the_size_limit_is_refused(tmp_path: Path) -> None:
+    d = _dir(tmp_path, "big", {"acme.toml": BASE + "#" * 5000 + "\n"})
+    with pytest.raises(CatalogError, match=r"acme\.toml: \d+ bytes, above the limit of 4000"):
+        load_catalog(d, max_file_bytes=4000)
+    assert "acme-small" in load_catalog(d, max_file_bytes=10_000).models
+
+
+def test_invalid_utf8_names_the_file(tmp_path: Path) -> None:
+    d = tmp_path / "latin"
+    d.mkdir()
+    (d / "acme.toml").write_bytes(BASE.replace("Acme Small", "Acme Sm\xe4ll").encode("latin-1"))
+    with pytest.raises(CatalogError, match=r"acme\.toml: not valid UTF-8 \(byte \d+"):
+        load_catalog(d)
+
+
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, "{a=" * 5000 + "1" + "}" * 5000])
+def test_deeply_nested_toml_names_the_file(tmp_path: Path, nested: str) -> None:
+    message = _error(tmp_path, f"notes = {nested}\n")
+    assert "bad.toml: not valid TOML: arrays or tables nested too deeply" in message
+
+
+def test_the_size_limit_is_a_documented_setting() -> None:
+    from app.settings import Settings
+
+    assert Settings().pricing_max_file_bytes == 2_000_000
+    text = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert "`PRICING_MAX_FILE_BYTES`" in text
+
+
+# --- lifecycle ----------------------------------------------------------------------------
+
+TODAY = date(2026, 12, 1)
+SUCCESSOR = 'lifecycle = { shutdown = 2026-11-30, successor = "acme-small" }\n'
+
+
+def _with(text: str, row: str, extra: str) -> str:
+    """BASE with `extra` lines added to the row whose id is `row`."""
+    marker = f'id = "{row}"\n'
+    assert marker in text
+    return text.replace(marker, marker + extra, 1)
+
+
+def _load(tmp_path: Path, text: str, today: date = TODAY):  # type: ignore[no-untyped-def]
+    d = Path(tempfile.mkdtemp(dir=tmp_path))
+    (d / "acme.toml").write_text(text, encoding="utf-8")
+    return load_catalog(d, today=today)
+
+
+def test_a_row_past_its_shutdown_must_be_marked_retired(tmp_path: Path) -> None:
+    text = _with(BASE, "acme-large", SUCCESSOR)
+    with pytest.raises(
+        CatalogError,
+        match=r"acme\.toml: model 'acme-large', field retired: shut down on 2026-11-30, on or "
+        r"before 2026-12-01",
+    ):
+        _load(tmp_path, text)
+
+
+def test_a_shutdown_on_the_load_date_counts_as_past(tmp_path: Path) -> None:
+    text = _with(BASE, "acme-large", "lifecycle = { shutdown = 2026-12-01 }\n")
+    with pytest.raises(CatalogError, match="field retired: shut down on 2026-12-01"):
+        _load(tmp_path, text)
+    assert not _load(tmp_path, text, today=date(2026, 11, 30)).models["acme-large"].retired
+
+
+def test_a_retired_row_with_a_future_shutdown_is_a_contradiction(tmp_path: Path) -> None:
+    text = _with(BASE, "acme-large", "retired = true\nlifecycle = { shutdown = 2027-02-01 }\n")
+    with pytest.raises(CatalogError, match=r"retired, yet lifecycle\.shutdown is 2027-02-01"):
+        _load(tmp_path, text)
+
+
+def test_retired_rows_stay_for_lookups_but_are_not_offered(tmp_path: Path) -> None:
+    catalog = _load(tmp_path, _with(BASE, "acme-large", "retired = true\n" + SUCCESSOR))
+    assert catalog.get("acme-large") is not None
+    assert {m.id for m in catalog.offered()} == {"acme-small", "ft:acme-small"}
+    assert catalog.current_successor("acme-large") is catalog.models["acme-small"]
+
+
+def test_suggestions_name_only_offered_rows(tmp_path: Path) -> None:
+    catalog = _load(tmp_path, _with(BASE, "acme-large", "retired = true\n" + SUCCESSOR))
+    assert "acme-large" not in catalog.suggest("acme-larg")
+
+
+def test_successor_must_be_a_catalog_id(tmp_path: Path) -> None:
+    text = _with(BASE, "acme-small", 'lifecycle = { successor = "acme-medium" }\n')
+    with pytest.raises(
+        CatalogError,
+        match=r"model 'acme-small', field lifecycle.successor: 'acme-medium' is not a catalog "
+        r"id; did you mean",
+    ):
+        _load(tmp_path, text)
+
+
+def test_successor_chains_may_not_loop(tmp_path: Path) -> None:
+    text = _with(BASE, "acme-small", 'lifecycle = { successor = "acme-large" }\n')
+    text = _with(text, "acme-large", 'lifecycle = { successor = "acme-small" }\n')
+    with pytest.raises(CatalogError, match="chain of successors comes back"):
+        _load(tmp_path, text)
+
+
+OLD = """
+[[models]]
+id = "acme-old"
+name = "Acme Old"
+provider = "acme"
+kind = "general"
+retired = true
+lifecycle = { shutdown = 2026-06-30, successor = "acme-large" }
+source = "https://acme.example/pricing"
+as_of = 2026-06-01
+prices = { input = 1.0, output = 3.0 }
+confidence = "provider"
+"""
+
+
+def test_successor_chain_skips_retired_rows(tmp_path: Path) -> None:
+    # acme-old -> acme-large (retired too) -> acme-small: the way on is acme-small.
+    catalog = _load(tmp_path, _with(BASE + OLD, "acme-large", "retired = true\n" + SUCCESSOR))
+    assert catalog.current_successor("acme-old") is catalog.models["acme-small"]
+    assert catalog.current_successor("acme-small") is None
+
+
+def test_a_fine_tuned_row_shuts_down_with_its_base(tmp_path: Path) -> None:
+    text = _with(
+        BASE,
+        "acme-small",
+        'lifecycle = { shutdown = 2027-03-01, source = "https://acme.example/d" }\n',
+    )
+    text = _with(
+        text,
+        "ft:acme-small",
+        "lifecycle = { shutdown = 2027-06-01, fine_tuning_closes = 2027-05-01 }\n",
+    )
+    life = _load(tmp_path, text).models["ft:acme-small"].lifecycle
+    assert life is not None
+    assert life.shutdown == date(2027, 3, 1)
+    assert life.fine_tuning_closes == date(2027, 3, 1)
+    assert str(life.source) == "https://acme.example/d"
+    assert "from base model 'acme-small'" in (life.note or "")
+
+
+def test_a_fine_tuned_row_keeps_its_own_earlier_shutdown(tmp_path: Path) -> None:
+    text = _with(BASE, "acme-small", "lifecycle = { shutdown = 2027-03-01 }\n")
+    text = _with(text, "ft:acme-small", "lifecycle = { shutdown = 2027-01-15 }\n")
+    life = _load(tmp_path, text).models["ft:acme-small"].lifecycle
+    assert life is not None and life.shutdown == date(2027, 1, 15) and life.note is None
+
+
+def test_a_fine_tuned_row_of_a_retired_base_must_be_retired_too(tmp_path: Path) -> None:
+    text = _with(
+        BASE, "acme-small", "retired = true\n" + SUCCESSOR.replace("acme-small", "acme-large")
+    )
+    with pytest.raises(
+        CatalogError,
+        match=r"model 'ft:acme-small', field retired: shut down on 2026-11-30 \(shutdown "
+        r"2026-11-30 from base model 'acme-small'\)",
+    ):
+        _load(tmp_path, text)
+
+
+def test_routes_taking_training_jobs_through_a_date(tmp_path: Path) -> None:
+    text = _with(BASE, "ft:acme-small", "lifecycle = { fine_tuning_closes = 2027-01-06 }\n")
+    catalog = _load(tmp_path, text)
+    ft = catalog.models["ft:acme-small"]
+    assert catalog.takes_training_jobs(ft, date(2027, 1, 5))
+    assert not catalog.takes_training_jobs(ft, date(2027, 1, 6))
+    # A general row has no training price: it is no route.
+    assert not catalog.takes_training_jobs(catalog.models["acme-large"], date(2027, 1, 1))
+
+
+def test_a_row_that_shuts_down_while_the_process_runs_is_no_longer_offered(
+    tmp_path: Path,
+) -> None:
+    catalog = _load(tmp_path, _with(BASE, "acme-large", "lifecycle = { shutdown = 2027-01-14 }\n"))
+    assert "acme-large" in {m.id for m in catalog.offered(date(2027, 1, 13))}
+    assert "acme-large" not in {m.id for m in catalog.offered(date(2027, 1, 14))}
+    assert catalog.get("acme-large") is not None

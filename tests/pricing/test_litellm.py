@@ -3,20 +3,24 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from app.pricing.__main__ import main
-from app.pricing.catalog import load_catalog
+from app.pricing.catalog import CatalogError, load_catalog
 from app.pricing.litellm import (
+    CHANGES,
     Difference,
     candidate_keys,
     diff,
     litellm_prices,
     load_litellm,
+    matched_key,
     write,
 )
 from app.settings import ROOT
@@ -182,7 +186,14 @@ def test_write_updates_token_prices_and_keeps_everything_else(pricing_dir: Path)
 
 def test_shipped_catalog_agrees_with_the_fixture_entries_it_maps() -> None:
     catalog = load_catalog(ROOT / "pricing_data")
-    differences = [d for d in diff(catalog, load_litellm(FIXTURE)) if d.change != "missing"]
+    table = load_litellm(FIXTURE)
+    mapped = {e.id for e in catalog.models.values() if matched_key(e, table) is not None}
+    # Token prices of the rows the small fixture maps agree (lifecycle fields are not in it).
+    differences = [
+        d
+        for d in diff(catalog, table)
+        if d.model_id in mapped and (d.field.startswith("prices.") or d.field.startswith("long_"))
+    ]
     assert differences == []
 
 
@@ -206,3 +217,263 @@ def test_cli_reports_an_unreadable_file(
 ) -> None:
     assert main(["import-litellm", str(pricing_dir / "nope.json"), "--dir", str(pricing_dir)]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+# --- the 2026-11-20 table's lifecycle fields ----------------------------------------------
+
+LIFECYCLE_CATALOG = """
+provider = "openai"
+
+[[models]]
+id = "gpt-old"
+name = "GPT Old"
+provider = "openai"
+kind = "general"
+confidence = "secondary"
+source = "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json"
+as_of = 2026-11-20
+prices = { input = 2.0, output = 8.0 }
+
+[[models]]
+id = "gpt-mid"
+name = "GPT Mid"
+provider = "openai"
+kind = "general"
+confidence = "provider"
+source = "https://developers.openai.com/api/docs/pricing"
+as_of = 2026-11-01
+prices = { input = 1.0, output = 4.0 }
+lifecycle = { shutdown = 2027-06-01, successor = "gpt-old", source = "https://developers.openai.com/api/docs/deprecations" }
+
+[[models]]
+id = "gpt-new"
+name = "GPT New"
+provider = "openai"
+kind = "general"
+confidence = "provider"
+source = "https://developers.openai.com/api/docs/pricing"
+as_of = 2026-11-01
+prices = { input = 3.0, output = 12.0 }
+
+[[models]]
+id = "ft:gpt-mid"
+name = "GPT Mid fine-tuned"
+provider = "openai"
+kind = "fine_tuned"
+base_model = "gpt-mid-2026-01-01"
+confidence = "provider"
+source = "https://developers.openai.com/api/docs/pricing"
+as_of = 2026-11-01
+prices = { input = 2.0, output = 8.0 }
+training = { price_per_mtok = 5.0, source = "https://developers.openai.com/api/docs/pricing", as_of = 2026-11-01, method = "supervised" }
+"""
+
+DEPRECATIONS = "https://developers.openai.com/api/docs/deprecations"
+TABLE: dict[str, dict[str, object]] = {
+    "gpt-old": {
+        "litellm_provider": "openai",
+        "mode": "chat",
+        "input_cost_per_token": 2e-06,
+        "output_cost_per_token": 8e-06,
+        "deprecation_date": "2026-11-30",
+        "deprecation_source": DEPRECATIONS,
+        "successor_model": "gpt-new",
+        "source": "https://developers.openai.com/api/docs/pricing",
+    },
+    "gpt-mid": {
+        "litellm_provider": "openai",
+        "mode": "chat",
+        "input_cost_per_token": 1e-06,
+        "output_cost_per_token": 5e-06,
+        "deprecation_date": "2027-03-01",
+        "deprecation_source": DEPRECATIONS,
+        "successor_model": "gpt-new",
+        "source": "https://developers.openai.com/api/docs/pricing",
+    },
+    "ft:gpt-mid-2026-01-01": {
+        "litellm_provider": "openai",
+        "mode": "chat",
+        "input_cost_per_token": 2e-06,
+        "output_cost_per_token": 8e-06,
+        "deprecation_date": "2027-03-01",
+        "successor_model": "gpt-7-nova",
+    },
+    "gpt-new": {
+        "litellm_provider": "openai",
+        "mode": "chat",
+        "input_cost_per_token": 3e-06,
+        "output_cost_per_token": 1.2e-05,
+    },
+    "gpt-new-2026-10-01": {  # a dated snapshot of a row we have: not a new model
+        "litellm_provider": "openai",
+        "mode": "chat",
+        "input_cost_per_token": 3e-06,
+        "output_cost_per_token": 1.2e-05,
+    },
+    "gpt-7-nova": {
+        "litellm_provider": "openai",
+        "mode": "chat",
+        "input_cost_per_token": 5e-06,
+        "output_cost_per_token": 2.5e-05,
+        "source": "https://developers.openai.com/api/docs/pricing",
+    },
+    "gpt-3.5-turbo": {  # gone before today: not offered as new
+        "litellm_provider": "openai",
+        "mode": "chat",
+        "input_cost_per_token": 5e-07,
+        "output_cost_per_token": 1.5e-06,
+        "deprecation_date": "2026-10-23",
+    },
+    "text-embedding-9": {"litellm_provider": "openai", "mode": "embedding"},
+    "claude-x": {"litellm_provider": "anthropic", "mode": "chat", "input_cost_per_token": 1e-06},
+}
+DAY = date(2026, 12, 1)
+
+
+@pytest.fixture
+def lifecycle_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "pricing"
+    d.mkdir()
+    (d / "openai.toml").write_text(LIFECYCLE_CATALOG, encoding="utf-8")
+    return d
+
+
+def _changes(d: Path) -> dict[tuple[str, str], Difference]:
+    return _by_field(diff(load_catalog(d, today=DAY), TABLE, DAY))
+
+
+def test_a_shutdown_date_in_the_past_reports_the_row_retired(lifecycle_dir: Path) -> None:
+    found = _changes(lifecycle_dir)
+    shutdown = found[("gpt-old", "lifecycle.shutdown")]
+    assert (shutdown.change, shutdown.ours, shutdown.theirs) == ("changed", None, "2026-11-30")
+    assert shutdown.note == f"LiteLLM cites {DEPRECATIONS}"
+    retired = found[("gpt-old", "retired")]
+    assert (retired.change, retired.note) == ("retired", "shut down on 2026-11-30")
+    assert found[("gpt-old", "lifecycle.successor")].theirs == "gpt-new"
+
+
+def test_a_moved_shutdown_date_and_another_successor_are_reported(lifecycle_dir: Path) -> None:
+    found = _changes(lifecycle_dir)
+    moved = found[("gpt-mid", "lifecycle.shutdown")]
+    assert (moved.change, moved.ours, moved.theirs) == ("changed", "2027-06-01", "2027-03-01")
+    successor = found[("gpt-mid", "lifecycle.successor")]
+    assert (successor.change, successor.ours, successor.theirs) == (
+        "successor",
+        "gpt-old",
+        "gpt-new",
+    )
+    assert ("gpt-mid", "retired") not in found
+    # A changed price says which page LiteLLM read it from.
+    price = found[("gpt-mid", "prices.output")]
+    assert (price.ours, price.theirs) == (4.0, 5.0)
+    assert price.note == "LiteLLM cites https://developers.openai.com/api/docs/pricing"
+
+
+def test_a_successor_we_lack_is_reported_and_not_applied(lifecycle_dir: Path) -> None:
+    found = _changes(lifecycle_dir)
+    unknown = found[("ft:gpt-mid", "lifecycle.successor")]
+    assert (unknown.change, unknown.theirs) == ("successor", "gpt-7-nova")
+    assert unknown.note.endswith("(not applied)")
+
+
+def test_current_models_we_lack_are_reported_new(lifecycle_dir: Path) -> None:
+    new = [
+        d
+        for d in diff(load_catalog(lifecycle_dir, today=DAY), TABLE, DAY)
+        if d.change == "new" and not d.field
+    ]
+    # Not the dated snapshot, the retired gpt-3.5-turbo, the embedding model, nor a provider we
+    # do not ship (anthropic has no row here).
+    assert [d.model_id for d in new] == ["gpt-7-nova"]
+    assert new[0].note.startswith("openai: 5 in / 25 out per 1M; LiteLLM cites https://")
+    assert "not written" in new[0].note
+
+
+def test_write_applies_lifecycle_and_keeps_sources_dates_confidence_training(
+    lifecycle_dir: Path,
+) -> None:
+    changes = diff(load_catalog(lifecycle_dir, today=DAY), TABLE, DAY)
+    assert [p.name for p in write(changes, lifecycle_dir, DAY)] == ["openai.toml"]
+    text = (lifecycle_dir / "openai.toml").read_text(encoding="utf-8")
+    rows = {r["id"]: r for r in tomllib.loads(text)["models"]}
+    old = rows["gpt-old"]
+    assert old["retired"] is True
+    assert old["lifecycle"] == {
+        "shutdown": date(2026, 11, 30),
+        "source": DEPRECATIONS,
+        "successor": "gpt-new",
+    }
+    assert (old["source"], old["as_of"], old["confidence"]) == (
+        "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json",
+        date(2026, 11, 20),
+        "secondary",
+    )
+    mid = rows["gpt-mid"]
+    assert mid["lifecycle"]["shutdown"] == date(2027, 3, 1)
+    assert mid["lifecycle"]["successor"] == "gpt-new"
+    assert mid["lifecycle"]["source"] == DEPRECATIONS  # ours, kept
+    assert (mid["prices"]["output"], mid["as_of"], mid["confidence"]) == (
+        5.0,
+        date(2026, 11, 1),
+        "provider",
+    )
+    ft = rows["ft:gpt-mid"]
+    assert ft["training"] == {
+        "price_per_mtok": 5.0,
+        "source": "https://developers.openai.com/api/docs/pricing",
+        "as_of": date(2026, 11, 1),
+        "method": "supervised",
+    }
+    assert "successor" not in ft.get("lifecycle", {})  # gpt-7-nova is not in the catalog
+    catalog = load_catalog(lifecycle_dir, today=DAY)
+    assert catalog.models["gpt-old"].retired
+    left = [d for d in diff(catalog, TABLE, DAY) if d.change in ("changed", "retired")]
+    assert left == []
+
+
+def test_write_refuses_a_refresh_that_would_not_load(lifecycle_dir: Path) -> None:
+    # Retiring gpt-mid while its fine-tuned row stays offered contradicts "a fine-tuned model
+    # dies with its base": nothing is written.
+    table = {**TABLE, "gpt-mid": {**TABLE["gpt-mid"], "deprecation_date": "2026-11-15"}}
+    table["ft:gpt-mid-2026-01-01"] = {**TABLE["ft:gpt-mid-2026-01-01"]}
+    del table["ft:gpt-mid-2026-01-01"]["deprecation_date"]
+    before = (lifecycle_dir / "openai.toml").read_text(encoding="utf-8")
+    changes = [
+        d
+        for d in diff(load_catalog(lifecycle_dir, today=DAY), table, DAY)
+        if d.model_id != "ft:gpt-mid"
+    ]
+    with pytest.raises(
+        CatalogError, match=r"would not load, nothing written: .*'ft:gpt-mid', field retired"
+    ):
+        write(changes, lifecycle_dir, DAY)
+    assert (lifecycle_dir / "openai.toml").read_text(encoding="utf-8") == before
+
+
+def test_cli_counts_every_kind_of_change(
+    lifecycle_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = tmp_path / "table.json"
+    table.write_text(json.dumps(TABLE), encoding="utf-8")
+    args = ["import-litellm", str(table), "--dir", str(lifecycle_dir), "--today", "2026-12-01"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "retired  gpt-old  retired  false -> true  (shut down on 2026-11-30)" in out
+    assert "successor gpt-mid  lifecycle.successor  gpt-old -> gpt-new" in out
+    assert out.strip().splitlines()[-1] == (
+        # gpt-7-nova; gpt-old's and gpt-mid's shutdown, gpt-mid's output price, and the shutdown
+        # ft:gpt-mid inherits from gpt-mid; gpt-old; the successors of gpt-old, gpt-mid, ft:gpt-mid.
+        "1 new, 4 changed, 1 retired, 3 successor, 0 removed, 0 suspect, 0 missing"
+    )
+
+
+def test_the_shipped_catalog_reads_the_2026_11_20_table() -> None:
+    # The reference copy is not in the repository; where it is, the shipped catalog must map
+    # onto it without an error (counts are reported, not asserted: they change with the data).
+    name = "litellm_model_prices_2026-11-20.json"
+    found = [p / "shared" / "reference" / name for p in ROOT.parents]
+    reference = next((p for p in found if p.exists()), None)
+    if reference is None:
+        pytest.skip(f"{name} not present beside the repository")
+    differences = diff(load_catalog(ROOT / "pricing_data"), load_litellm(reference))
+    assert {d.change for d in differences} <= set(CHANGES)

@@ -101,10 +101,10 @@ def test_invalid_input_is_marked_then_cleared_and_the_page_keeps_working(
 
 def test_presets_fill_the_form(page: Any, base_url: str) -> None:
     page.goto(base_url + "/")
-    page.get_by_role("link", name="High-volume classification").click()
+    page.get_by_role("link", name="High-volume extraction on your own GPUs").click()
     page.wait_for_load_state()
-    assert page.locator("#f-workload-queries_per_month").input_value() == "10000000"
-    assert page.locator("#f-prompted-model").input_value() == "gpt-4.1-mini"
+    assert page.locator("#f-workload-queries_per_month").input_value() == "30000000"
+    assert page.locator("#f-prompted-model").input_value() == "gemini-3.5-flash-lite"
 
 
 def test_copy_link_puts_the_address_on_the_clipboard(browser: Any, base_url: str) -> None:
