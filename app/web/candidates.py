@@ -169,7 +169,9 @@ def _arm_field(spec: form.Input, arm: str, i: int, reading: form.Reading, catalo
     name = f"candidates.{i}.{rest}"
     sub = form.Reading(
         raw={spec.name: reading.raw[name]} if name in reading.raw else {},
-        errors=[e.model_copy(update={"field": spec.name}) for e in reading.errors if e.field == name],
+        errors=[
+            e.model_copy(update={"field": spec.name}) for e in reading.errors if e.field == name
+        ],
         ignored=[],
         scenario=None,
     )

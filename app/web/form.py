@@ -148,7 +148,9 @@ GROUPS: tuple[Group, ...] = (
                 placeholder="catalog",
             ),
             Input("prompted.successor", "Successor at shutdown", "catalog id", kind="text"),
-            Input("prompted.migration_cost", "Migration cost", "USD, once", placeholder="setup cost"),
+            Input(
+                "prompted.migration_cost", "Migration cost", "USD, once", placeholder="setup cost"
+            ),
         ),
         "Setup, upkeep, negotiated prices, successor",
     ),
@@ -191,10 +193,18 @@ GROUPS: tuple[Group, ...] = (
             Input("finetuned.new_examples_per_retrain", "New examples per retraining", "examples"),
             Input("finetuned.hosting_per_hour", "Hosting", "USD/hour", placeholder="catalog"),
             Input(
-                "finetuned.hosting_per_month", "Storage or hosting", "USD/month", placeholder="catalog"
+                "finetuned.hosting_per_month",
+                "Storage or hosting",
+                "USD/month",
+                placeholder="catalog",
             ),
             Input("finetuned.successor", "Successor at shutdown", "catalog id", kind="text"),
-            Input("finetuned.migration_cost", "Migration cost", "USD, once", placeholder="a retraining"),
+            Input(
+                "finetuned.migration_cost",
+                "Migration cost",
+                "USD, once",
+                placeholder="a retraining",
+            ),
             Input("finetuned.cache_hit_rate", "Cache hit rate", "fraction", step=0.01),
             Input("finetuned.batch_share", "Batch share", "fraction", step=0.01),
             Input("finetuned.prices.input", "Input price", "USD/1M tokens", placeholder="catalog"),

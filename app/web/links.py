@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -89,23 +90,48 @@ def training_price(
     return None
 
 
+PRICE_EVENTS = frozenset({"price_change", "shutdown_switch"})
+
+
+def varying_arms(comparison: Comparison) -> list[str]:
+    """Arms whose prices change inside the horizon (a dated price change, or a shutdown that
+    moves the arm to its successor): one explicit price per field cannot say that."""
+    out = []
+    for name, arm in (("prompted", comparison.prompted), ("finetuned", comparison.finetuned)):
+        models = {row.model for row in arm.monthly[1:]}
+        codes = {e.code for row in arm.monthly for e in row.events}
+        if len(models) > 1 or codes & PRICE_EVENTS:
+            out.append(name)
+    return out
+
+
 def frozen_items(
     scenario: Scenario,
     comparison: Comparison,
     catalog: Catalog,
     raw: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> list[tuple[str, str]]:
-    """The scenario with every price it used given explicitly, and each arm's catalog model
-    named (an arm with explicit prices and no model would otherwise drop its catalog row,
-    and with it the cache minimum and the lifecycle dates)."""
+    """The scenario with every price it used given explicitly, each arm's catalog model named
+    (an arm with explicit prices and no model would drop its catalog row, and with it the
+    cache minimum and the lifecycle dates) and the start date fixed (it defaults to today,
+    and the calendar places dated prices and shutdowns from it).
+
+    An arm whose prices change inside the horizon keeps its catalog prices: a request's price
+    wins in every month, so writing one would also cancel the change (docs/memo.md)."""
     items = dict(scenario_items(scenario, raw))
+    if scenario.workload.start_date is None:
+        items["workload.start_date"] = (today or date.today()).isoformat()
+    varying = varying_arms(comparison)
     for name, arm in (("prompted", comparison.prompted), ("finetuned", comparison.finetuned)):
         if arm.model is not None:
             items[f"{name}.model"] = arm.model
+        if name in varying:
+            continue
         for key, price in arm.prices.items():
             items[f"{name}.prices.{key}"] = form.display(price.value)
     tp = training_price(scenario, comparison, catalog)
-    if tp is not None:
+    if tp is not None and "finetuned" not in varying:
         items[tp.field] = form.display(tp.value)
     return list(items.items())
 

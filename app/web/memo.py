@@ -167,6 +167,7 @@ class Memo:
     printed: str
     live_url: str
     frozen_url: str
+    frozen_note: str  # what the frozen link keeps, and what it cannot
     markdown_url: str
     errors: list[FieldError] = field(default_factory=list)
 
@@ -588,7 +589,18 @@ def build_memo(
     base = str(request.base_url)
     live_q = links.share_query(scenario, raw)
     range_q = [(k, v) for k, vs in raw_ranges.items() for v in vs]
-    frozen = links.frozen_items(scenario, c, catalog, raw)
+    frozen = links.frozen_items(scenario, c, catalog, raw, today)
+    varying = links.varying_arms(c)
+    if varying:
+        arms = " and ".join(ARM_TITLES[a].lower() for a in varying)
+        frozen_note = (
+            f"The {arms} prices change inside the horizon (a dated price change or a model "
+            "shutting down): the frozen link fixes the start date and the other prices, and "
+            "keeps these from the catalog, so they reproduce until the catalog's rows for "
+            "those models change."
+        )
+    else:
+        frozen_note = "Every price and the start date are written out: the figures reproduce after the catalog changes."
     from urllib.parse import urlencode
 
     frozen_q = urlencode(frozen + [(RANGE_PREFIX + k, v) for k, v in range_q])
@@ -633,6 +645,7 @@ def build_memo(
         printed=today.isoformat(),
         live_url=base + ("?" + live_full if live_full else ""),
         frozen_url=base + "?" + frozen_q,
+        frozen_note=frozen_note,
         # The same memo: live prices, so it lists their sources (a frozen link's prices are
         # given ones), and it states the frozen link itself.
         markdown_url=base + "memo?" + "&".join(p for p in (live_full, "format=md") if p),
@@ -744,6 +757,8 @@ def to_markdown(m: Memo) -> str:
         f"Printed {m.printed}. Live scenario (today's catalog prices): <{m.live_url}>",
         "",
         f"With the prices above, frozen (reproduces these figures after the catalog changes): <{m.frozen_url}>",
+        "",
+        md(m.frozen_note),
         "",
     ]
     return "\n".join(lines)

@@ -495,7 +495,8 @@ def test_after_a_slider_move_both_lazy_boxes_load(context_for: Any, base_url: st
 def test_copy_link_with_these_prices_reproduces_the_figures(browser: Any, base_url: str) -> None:
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
-    page.goto(base_url + "/?workload.queries_per_month=420000&prompted.cache_hit_rate=0.5")
+    # Prices constant over the horizon (lifecycle=ignore), so every price is written out.
+    page.goto(base_url + "/?workload.queries_per_month=420000&prompted.cache_hit_rate=0.5&workload.lifecycle=ignore")
     savings = page.locator("#fig-savings").inner_text()
     page.get_by_role("link", name="Copy link with these prices").click()
     page.wait_for_function("() => document.querySelector('.copy-status').textContent.length > 0")

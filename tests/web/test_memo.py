@@ -174,9 +174,18 @@ def _changed(catalog: Catalog) -> Catalog:
     return out
 
 
+# Prices constant over the horizon: every month billed at the prices in force on the start
+# date (docs/cost-model.md, workload.lifecycle=ignore).
+CONSTANT = "&workload.lifecycle=ignore"
+
+
 @pytest.mark.parametrize(
     "query",
-    [SUPPORT, SELF_HOSTED, SUPPORT + "&prompted.batch_share=0.5&finetuned.batch_share=0.5"],
+    [
+        SUPPORT + CONSTANT,
+        SELF_HOSTED + CONSTANT,
+        SUPPORT + CONSTANT + "&prompted.batch_share=0.5&finetuned.batch_share=0.5",
+    ],
     ids=["per-token", "self-hosted", "batch"],
 )
 def test_the_frozen_link_reproduces_the_figures_after_the_catalog_changes(query: str) -> None:
@@ -195,6 +204,8 @@ def test_the_frozen_link_reproduces_the_figures_after_the_catalog_changes(query:
     )
     assert result is not None and reading.scenario is not None
     frozen = links.frozen_items(reading.scenario, result[1], catalog, reading.raw)
+    assert links.varying_arms(result[1]) == []
+    assert dict(frozen)["workload.start_date"]  # the calendar is fixed too
     before = figures(query, catalog)
     assert figures(frozen, changed) == pytest.approx(before, rel=1e-12)
     # The test can fail: the live link's figures move with the catalog.
@@ -202,7 +213,7 @@ def test_the_frozen_link_reproduces_the_figures_after_the_catalog_changes(query:
 
 
 def test_the_page_offers_memo_print_and_the_frozen_link(client: TestClient) -> None:
-    r = client.get("/?" + SUPPORT)
+    r = client.get("/?" + SUPPORT + CONSTANT)
     frozen = re.search(r'<a href="/\?([^"]+)" class="copy-link" data-copy-href>', r.text)
     assert frozen and ">Copy link with these prices<" in r.text
     frozen_q = dict(parse_qsl(frozen.group(1).replace("&amp;", "&"), keep_blank_values=True))
@@ -261,3 +272,25 @@ def test_invalid_input_is_listed_and_the_rest_computed(client: TestClient) -> No
 
 def test_a_bad_format_is_a_422(client: TestClient) -> None:
     assert client.get("/memo?format=pdf").status_code == 422
+
+
+def test_an_arm_whose_prices_change_keeps_its_catalog_prices_and_the_memo_says_so(
+    client: TestClient,
+) -> None:
+    """A shutdown inside the horizon moves the arm to its successor's prices: one explicit
+    price per field would cancel that (a request's price wins in every month)."""
+    catalog = get_catalog()
+    reading, result = form.read(parse_qsl(SUPPORT), lambda s: run_compare(s, catalog))
+    assert result is not None and reading.scenario is not None
+    varying = links.varying_arms(result[1])
+    if not varying:
+        pytest.skip("no model of this scenario changes price inside the horizon any more")
+    frozen = dict(links.frozen_items(reading.scenario, result[1], catalog, reading.raw))
+    for arm in varying:
+        assert not any(k.startswith(f"{arm}.prices.") for k in frozen)
+    text = _text(client.get("/memo?" + SUPPORT).text)
+    assert "prices change inside the horizon" in text
+    # Same day, same catalog: the frozen link gives the same figures.
+    again = form.read(list(frozen.items()), lambda s: run_compare(s, catalog))[1]
+    assert again is not None
+    assert again[1].savings_over_horizon == pytest.approx(result[1].savings_over_horizon)
