@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from app.domain.scenario import DEFAULT_FINETUNED_MODEL, DEFAULT_PROMPTED_MODEL
 from tests.web.conftest import ARTIFACTS, Watch, free_port
 
 pytestmark = pytest.mark.browser
@@ -445,7 +446,7 @@ def test_embed_fits_its_documented_sizes_in_a_wiki(
     smallest = inner.evaluate(SMALLEST_CHART_TEXT)
     assert smallest is not None and smallest[0] >= 10, smallest
     models = inner.evaluate("() => document.querySelector('#embed-models').textContent")
-    assert "gpt-4.1" in models and "ft:gpt-4.1-mini" in models
+    assert DEFAULT_PROMPTED_MODEL in models and DEFAULT_FINETUNED_MODEL in models
     assert inner.evaluate("() => !!document.querySelector('main #embed-results')")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"embed-{name.removesuffix('.html')}.png"))
@@ -496,13 +497,17 @@ def test_copy_link_with_these_prices_reproduces_the_figures(browser: Any, base_u
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     # Prices constant over the horizon (lifecycle=ignore), so every price is written out.
-    page.goto(base_url + "/?workload.queries_per_month=420000&prompted.cache_hit_rate=0.5&workload.lifecycle=ignore")
+    page.goto(
+        base_url
+        + "/?workload.queries_per_month=420000&prompted.cache_hit_rate=0.5&workload.lifecycle=ignore"
+    )
     savings = page.locator("#fig-savings").inner_text()
     page.get_by_role("link", name="Copy link with these prices").click()
     page.wait_for_function("() => document.querySelector('.copy-status').textContent.length > 0")
     copied = page.evaluate("navigator.clipboard.readText()")
     query = dict(parse_qsl(urlsplit(copied).query, keep_blank_values=True))
-    assert query["prompted.model"] == "gpt-4.1" and float(query["prompted.prices.input"]) > 0
+    assert query["prompted.model"] == DEFAULT_PROMPTED_MODEL
+    assert float(query["prompted.prices.input"]) > 0
     assert "finetuned.training.price_per_mtok" in query
     page.goto(copied)
     assert page.locator("#fig-savings").inner_text() == savings
