@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
+from uvicorn.config import STARTUP_FAILURE
+
 from app import serving
 from app.settings import Settings
+
+logger = logging.getLogger("uvicorn.error")
 
 
 def uvicorn_options(settings: Settings) -> dict[str, object]:
@@ -24,8 +31,22 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
     }
 
 
+def check_catalog() -> None:
+    """Load the pricing catalog once before any worker starts: a bad file stops start-up
+    here, with one line naming the file, the model and the field, and exit status 3."""
+    from app.pricing import get_catalog
+
+    try:
+        get_catalog()
+    except Exception as exc:
+        logging.basicConfig(format="%(levelname)s:     %(message)s")
+        logger.error("Could not load the pricing catalog: %s", exc)
+        sys.exit(STARTUP_FAILURE)
+
+
 def main() -> None:
     settings = Settings()
+    check_catalog()
     # An import string, not the app object: uvicorn needs it to start several workers.
     serving.run("app.main:app", **uvicorn_options(settings))
 

@@ -8,16 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api import router as api_router
+from app.assets import STATIC_DIR, VersionedStaticFiles
 from app.compression import CompressionMiddleware
 from app.domain import encodings
 from app.http_cache import ETagMiddleware
 from app.middleware import SecurityMiddleware
 from app.pricing import get_catalog
-from app.settings import ROOT
 from app.templating import templates
 from app.web import presets
 from app.web import router as web_router
@@ -54,6 +53,8 @@ def create_app() -> FastAPI:
         version="1.0.0",
         summary="Fine-tune a small model or keep prompting a large one: the break-even, sourced.",
         lifespan=lifespan,
+        # Any route may run past REQUEST_TIME_LIMIT (app.middleware answers for it).
+        responses={503: {"model": errors.ErrorBody, "description": "Ran past the time limit"}},
         docs_url=None,  # served by app.api.docs from vendored files, not a CDN
         redoc_url=None,
     )
@@ -63,7 +64,7 @@ def create_app() -> FastAPI:
     app.add_middleware(CompressionMiddleware)  # outermost: compresses what the rest wrote
     app.include_router(api_router)
     app.include_router(web_router)
-    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -80,9 +80,15 @@ def run(app: str, **options: object) -> None:
         config.workers,
     )
     multiprocess.Process = ReusePortProcess  # type: ignore[misc]
+    supervisor = multiprocess.Multiprocess(config, sockets=[])
     try:
-        multiprocess.Multiprocess(config, sockets=[]).run()
+        supervisor.run()
     except KeyboardInterrupt:  # pragma: no cover
         pass
     finally:
         reserved.close()
+    # uvicorn's supervisor stops when a worker fails to start (a bad pricing file, a template
+    # that does not compile) but returns normally: the exit status must say it failed.
+    workers = getattr(supervisor, "processes", [])
+    if any(getattr(p, "exitcode", None) == STARTUP_FAILURE for p in workers):
+        sys.exit(STARTUP_FAILURE)

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         le=100_000,
         description="Rendered GET answers each worker keeps in memory, by URL (0: none).",
     )
+    request_time_limit: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Seconds a request may compute or wait before it is answered 503 (the worker "
+        "keeps serving): a last line of defence against a computation that does not end.",
+    )
     frame_ancestors: str = Field(
         default="*",
         description="Origins allowed to frame /embed (CSP frame-ancestors), space-separated; "

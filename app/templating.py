@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from fastapi.templating import Jinja2Templates
 
+from app.assets import static, url
 from app.domain.formatting import count, percent, usd, usd_fine
 from app.settings import ROOT
 
 templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.auto_reload = False
 templates.env.filters.update(usd=usd, usd_fine=usd_fine, count=count, percent=percent)
+# Every URL a template writes goes through these: the root path, and versioned static files.
+templates.env.globals.update(url=url, static=static)

@@ -16,10 +16,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api import formats
-from app.api.deps import CatalogDep
+from app.api.deps import CatalogDep, KnownQueryOnly
 from app.api.errors import ErrorBody, FieldError, InvalidInput, errors_from_pydantic
 from app.api.openapi import dotted_parameters
 from app.api.query import parse
+from app.deadline import bounded
 from app.domain.scenario import Scenario
 from app.domain.sensitivity import Bound, Sensitivity, check_bounds, sensitivity
 from app.domain.uncertainty import (
@@ -157,7 +158,13 @@ def _run_sensitivity(
     return _sensitivity_csv(result) if fmt == "csv" else result
 
 
-@router.post("/sensitivity", response_model=Sensitivity, responses={**ERRORS, **formats.CSV_OK})
+@router.post(
+    "/sensitivity",
+    response_model=Sensitivity,
+    responses={**ERRORS, **formats.CSV_OK},
+    dependencies=[KnownQueryOnly],
+)
+@bounded
 def create_sensitivity(
     catalog: CatalogDep,
     request: Annotated[SensitivityRequest, Body()] = SensitivityRequest(),  # noqa: B008 - empty body: default scenario
@@ -173,6 +180,7 @@ def create_sensitivity(
     responses={**ERRORS, **formats.CSV_OK},
     openapi_extra={"parameters": dotted_parameters(Scenario)},
 )
+@bounded
 def read_sensitivity(
     request: Request, catalog: CatalogDep, format: Format = "json"
 ) -> Sensitivity | Response:
@@ -216,7 +224,13 @@ def _run_uncertainty(
     return result
 
 
-@router.post("/uncertainty", response_model=Uncertainty, responses={**ERRORS, **formats.CSV_OK})
+@router.post(
+    "/uncertainty",
+    response_model=Uncertainty,
+    responses={**ERRORS, **formats.CSV_OK},
+    dependencies=[KnownQueryOnly],
+)
+@bounded
 def create_uncertainty(
     catalog: CatalogDep,
     request: Annotated[UncertaintyRequest, Body()] = UncertaintyRequest(),  # noqa: B008 - empty body: default scenario
@@ -242,6 +256,7 @@ def create_uncertainty(
     responses={**ERRORS, **formats.CSV_OK},
     openapi_extra={"parameters": dotted_parameters(Scenario)},
 )
+@bounded
 def read_uncertainty(
     request: Request,
     catalog: CatalogDep,

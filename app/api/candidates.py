@@ -33,7 +33,7 @@ from app.domain.candidates import (
     compare_costed,
     cost,
 )
-from app.domain.scenario import Factors, Workload
+from app.domain.scenario import FROM_TEXT, Factors, Workload
 from app.domain.sensitivity import Bound, Sensitivity
 from app.domain.uncertainty import MAX_SAMPLES, Range
 from app.pricing import Catalog
@@ -103,7 +103,7 @@ def listed(data: dict[str, Any]) -> dict[str, Any]:
 
 def parse_candidates(items: list[tuple[str, str]], reserved: tuple[str, ...]) -> CandidatesScenario:
     try:
-        return CandidatesScenario.model_validate(listed(nest(items, reserved)))
+        return CandidatesScenario.model_validate(listed(nest(items, reserved)), context=FROM_TEXT)
     except ValidationError as exc:
         raise InvalidInput(errors_from_pydantic(exc.errors())) from exc
 

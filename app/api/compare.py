@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 
 from app.api import cache, formats
-from app.api.deps import CatalogDep, run_compare
+from app.api.deps import CatalogDep, KnownQueryOnly, run_compare
 from app.api.errors import ErrorBody
 from app.api.openapi import dotted_parameters
 from app.api.query import parse
@@ -55,7 +55,9 @@ def _render(
     return Response(comparison.model_dump_json(), media_type="application/json")
 
 
-@router.post("/compare", response_model=Comparison, responses=RESPONSES)
+@router.post(
+    "/compare", response_model=Comparison, responses=RESPONSES, dependencies=[KnownQueryOnly]
+)
 async def create_comparison(
     catalog: CatalogDep,
     scenario: Annotated[Scenario, Body()] = Scenario(),  # noqa: B008 - an empty body is the default scenario

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from app.api.errors import FieldError, InvalidInput
 from app.domain.comparison import Comparison
 from app.domain.engine import Resolved, compare_resolved, resolve
 from app.domain.scenario import Scenario
@@ -33,3 +35,42 @@ def run_compare(scenario: Scenario, catalog: Catalog) -> tuple[Resolved, Compari
         stale_after_days=settings.prices_stale_after_days,
     )
     return resolved, comparison
+
+
+_ALLOWED: dict[int, frozenset[str]] = {}
+
+
+def _allowed_query(route: object) -> frozenset[str]:
+    found = _ALLOWED.get(id(route))
+    if found is None:
+        names: set[str] = set()
+        stack = [getattr(route, "dependant", None)]
+        while stack:  # the route's own parameters and those of its dependencies
+            dependant = stack.pop()
+            if dependant is not None:
+                names.update(p.alias for p in dependant.query_params)
+                stack.extend(dependant.dependencies)
+        found = _ALLOWED[id(route)] = frozenset(names)
+    return found
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """Unknown query parameters are errors, as in the GET forms of the scenario: a typo
+    (`?fromat=csv`) must not fall back to a default."""
+    allowed = _allowed_query(request.scope.get("route"))
+    unknown = [k for k in dict.fromkeys(request.query_params.keys()) if k not in allowed]
+    if unknown:
+        raise InvalidInput(
+            [
+                FieldError(
+                    field=k[:100],
+                    reason="unknown query parameter",
+                    type="extra_forbidden",
+                    suggestions=difflib.get_close_matches(k, sorted(allowed), n=3, cutoff=0.6),
+                )
+                for k in unknown[:50]
+            ]
+        )
+
+
+KnownQueryOnly = Depends(refuse_unknown_query)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.engine import FieldIssue, ScenarioError
+from app.domain.scenario import Refused
 
 # Where FastAPI says the bad value was; our field paths start inside it.
 _LOCATIONS = {"body", "query", "path", "header"}
@@ -30,10 +31,36 @@ class FieldError(BaseModel):
     suggestions: list[str] = Field(default_factory=list)
 
 
+MAX_ERRORS = 50  # errors listed in one answer; the rest are counted in errors_omitted
+
+
 class ErrorBody(BaseModel):
     status: int
     title: str
     errors: list[FieldError] = Field(default_factory=list)
+    errors_omitted: int | None = Field(
+        default=None,
+        description=f"Errors left out of the list, which holds at most {MAX_ERRORS}; "
+        "absent when none were",
+    )
+
+
+def clean_text(text: str) -> str:
+    """Text that can be encoded as UTF-8: a lone surrogate (valid in a JSON string escape,
+    not in Unicode text) becomes U+FFFD."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _clean(v) for k, v in value.items()}
+    return value
 
 
 _UNION_TAGS = ("prompted", "finetuned", "hybrid")  # CandidatesScenario.candidates
@@ -44,7 +71,14 @@ def field_path(loc: Sequence[int | str]) -> str:
     if parts and parts[0] in _LOCATIONS:
         parts = parts[1:]
     # pydantic puts the failing member of a union (e.g. 'float', 'literal[...]') in the path.
-    parts = [p for p in parts if not (isinstance(p, str) and ("[" in p or p in ("float", "int")))]
+    parts = [
+        p
+        for p in parts
+        if not (
+            isinstance(p, str)
+            and ("[" in p or p in ("float", "int") or p.startswith(("constrained-", "function-")))
+        )
+    ]
     # ... and the tag of a discriminated union right after a list position
     # (`candidates.0.prompted.model` is the field `candidates.0.model`).
     parts = [
@@ -56,23 +90,34 @@ def field_path(loc: Sequence[int | str]) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, Refused):  # refused before validation (app.domain.scenario)
+        value = value.value
+    if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, str):
+        return clean_text(value[:200])
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else str(value)
-    return str(value)[:200]
+    # A group of fields (a dict) is not echoed: its repr would be Python, not the input.
+    return None if isinstance(value, dict | list) else clean_text(str(value)[:200])
 
 
 def errors_from_pydantic(errors: Iterable[Any]) -> list[FieldError]:
-    out = []
+    out: list[FieldError] = []
     for err in errors:
-        reason = str(err.get("msg", "invalid"))
+        reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if err.get("type") == "extra_forbidden":
             reason = "unknown field"
+        field = field_path(err.get("loc", ()))
+        if out and out[-1].field == field:
+            # The members of a union (epochs: a number or 'auto') fail one after the other:
+            # one error for the field, with each member's reason.
+            out[-1].reason += f"; or {reason[0].lower()}{reason[1:]}"
+            continue
         out.append(
             FieldError(
-                field=field_path(err.get("loc", ())),
-                reason=reason.removeprefix("Value error, "),
+                field=field,
+                reason=reason,
                 type=str(err.get("type", "invalid")),
                 input=_jsonable(err.get("input")) if err.get("type") != "missing" else None,
             )
@@ -87,9 +132,19 @@ def errors_from_issues(issues: Iterable[FieldIssue]) -> list[FieldError]:
     ]
 
 
+def error_body(status: int, title: str, errors: list[FieldError]) -> dict[str, Any]:
+    """The documented error shape, its list capped at MAX_ERRORS and every text encodable."""
+    body = ErrorBody(status=status, title=title, errors=errors[:MAX_ERRORS])
+    if len(errors) > MAX_ERRORS:
+        body.errors_omitted = len(errors) - MAX_ERRORS
+    data: dict[str, Any] = _clean(body.model_dump(mode="json", exclude_none=True))
+    for err in data["errors"]:
+        err.setdefault("input", None)  # None is a value here: "no input to show"
+    return data
+
+
 def error_response(status: int, title: str, errors: list[FieldError]) -> JSONResponse:
-    body = ErrorBody(status=status, title=title, errors=errors)
-    return JSONResponse(body.model_dump(mode="json"), status_code=status)
+    return JSONResponse(error_body(status, title, errors), status_code=status)
 
 
 class InvalidInput(Exception):
@@ -132,7 +187,7 @@ def install(app: FastAPI) -> None:
                 ],
             )
         return JSONResponse(
-            ErrorBody(status=exc.status_code, title=str(exc.detail)).model_dump(mode="json"),
+            error_body(exc.status_code, str(exc.detail), []),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )

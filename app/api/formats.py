@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +19,9 @@ CSV_OR_TEXT_OK: dict[int | str, dict[str, object]] = {
 
 # A cell starting with one of these is read as a formula by spreadsheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A list index in a `field=` path: ASCII digits only (str.isdigit() also takes "²" and "١",
+# which int() then refuses or reads as another number).
+_INDEX = re.compile(r"[0-9]{1,6}")
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -44,19 +46,30 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)  # shortest round-tripping form, unrounded
+    if isinstance(value, int):
+        return str(value)
     text = str(value)
     if text.startswith(_FORMULA_START):
         return "'" + text  # never let a spreadsheet run a string as a formula
     return text
 
 
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _quoted(text: str) -> str:
+    # The csv module quotes only the characters of its line terminator ("\n" here), so a bare
+    # CR went out unquoted, and spreadsheets start a new row at a bare CR.
+    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
+
+
+def csv_line(values: Sequence[Any]) -> str:
+    """One CSV record (RFC 4180 quoting, "\n" between records), each value through `cell`."""
+    return ",".join(_quoted(cell(v)) for v in values) + "\n"
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([cell(v) for v in row])
-    return buf.getvalue()
+    return csv_line(header) + "".join(csv_line(row) for row in rows)
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
@@ -85,7 +98,7 @@ def single_field(data: Mapping[str, Any], path: str) -> PlainTextResponse:
     for part in path.split("."):
         if isinstance(node, Mapping) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        elif isinstance(node, list) and _INDEX.fullmatch(part) and int(part) < len(node):
             node = node[int(part)]
         else:
             raise InvalidInput(

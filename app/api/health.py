@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.deps import KnownQueryOnly
 from app.pricing import get_catalog
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[KnownQueryOnly])
 
 
 @router.get("/healthz")

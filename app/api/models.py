@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from app.api import formats
 from app.api.deps import CatalogDep
 from app.api.errors import ErrorBody, FieldError, InvalidInput, error_response
+from app.deadline import bounded
 from app.pricing.catalog import PRICE_FIELDS, Catalog
 from app.pricing.schema import GpuPrice, Kind, ModelEntry, ThroughputPreset
 from app.settings import settings
@@ -169,6 +170,7 @@ LIST_PARAMS = (
 
 
 @router.get("/models", responses={**ERRORS, **formats.CSV_OK})
+@bounded
 def list_models(
     request: Request,
     catalog: CatalogDep,
@@ -223,6 +225,7 @@ def list_models(
 
 
 @router.get("/models/{model_id:path}", responses={**ERRORS, **NOT_FOUND})
+@bounded
 def read_model(
     request: Request,
     catalog: CatalogDep,
@@ -275,6 +278,7 @@ def _row(obj: GpuPrice | ThroughputPreset, today: date) -> dict[str, Any]:
 
 
 @router.get("/gpus", responses={**ERRORS, **formats.CSV_OK})
+@bounded
 def list_gpus(
     request: Request,
     catalog: CatalogDep,

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ValidationError
 
 from app.api.errors import FieldError, InvalidInput, errors_from_pydantic
+from app.domain.scenario import FROM_TEXT
 
 # Segments are names, or small list positions (`candidates.0.model`).
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.([a-z_][a-z0-9_]*|[0-9]{1,2}))*$")
@@ -70,7 +71,8 @@ def nest(items: Iterable[tuple[str, str]], reserved: Iterable[str] = ()) -> dict
 
 def parse(model: type[M], items: Iterable[tuple[str, str]], reserved: Iterable[str] = ()) -> M:
     try:
-        return model.model_validate(nest(items, reserved))
+        # FROM_TEXT: numbers arrive as text here, which a JSON body may not send.
+        return model.model_validate(nest(items, reserved), context=FROM_TEXT)
     except ValidationError as exc:
         raise InvalidInput(errors_from_pydantic(exc.errors())) from exc
 

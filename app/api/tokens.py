@@ -13,10 +13,10 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CatalogDep
+from app.api.deps import CatalogDep, KnownQueryOnly
 from app.api.errors import ErrorBody, FieldError, InvalidInput, errors_from_pydantic
 from app.domain.tokens import ChatMessage, TokenCount, UnknownModel, count_messages, count_text
 from app.middleware import MAX_TOKENS_BODY_BYTES
@@ -24,6 +24,7 @@ from app.pricing import Catalog
 from app.templating import templates
 
 MAX_MESSAGES = 10_000
+MAX_FORM_FIELDS = 20  # the counter's form has four
 INLINE_COUNT_CHARS = 50_000  # counted on the event loop up to this size, else in the pool
 
 # The scenario inputs the counter can fill: form field name and the element id the page gives it.
@@ -41,6 +42,14 @@ APPLIED_EVENT = "tokens-applied"
 router = APIRouter()
 
 
+SURROGATE = "text holds a lone surrogate (\\ud800-\\udfff), not a character"
+
+
+def _has_surrogate(text: str) -> bool:
+    # Valid as a JSON escape, not as Unicode text: it could not be counted or answered.
+    return not text.isascii() and any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +61,23 @@ class TokenRequest(BaseModel):
         max_length=MAX_MESSAGES,
         description="A chat transcript; counted with OpenAI's per-message framing",
     )
+
+    @field_validator("model", "text")
+    @classmethod
+    def _no_lone_surrogates(cls, value: str | None) -> str | None:
+        if value is not None and _has_surrogate(value):
+            raise ValueError(SURROGATE)
+        return value
+
+    @field_validator("messages")
+    @classmethod
+    def _messages_no_lone_surrogates(
+        cls, value: list[ChatMessage] | None
+    ) -> list[ChatMessage] | None:
+        for i, m in enumerate(value or ()):
+            if _has_surrogate(m.content) or _has_surrogate(m.name or ""):
+                raise ValueError(f"message {i}: {SURROGATE}")
+        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TokenRequest:
@@ -87,7 +113,13 @@ def _count(request: TokenRequest, catalog: Catalog) -> TokenCount:
         ) from exc
 
 
-@router.post("/api/v1/tokens", tags=["tokens"], response_model=TokenCount, responses=ERRORS)
+@router.post(
+    "/api/v1/tokens",
+    tags=["tokens"],
+    response_model=TokenCount,
+    responses=ERRORS,
+    dependencies=[KnownQueryOnly],
+)
 async def count_tokens(body: TokenRequest, catalog: CatalogDep) -> Response:
     """Count the tokens of a prompt or chat transcript for a model: exact with tiktoken, or estimated."""
     # A typical prompt counts in well under a millisecond: do it here rather than pay a
@@ -157,7 +189,18 @@ def _form_items(raw: bytes) -> dict[str, str]:
     except UnicodeDecodeError as exc:
         raise InvalidInput([FieldError(field="body", reason="not UTF-8", type="encoding")]) from exc
     # Last value wins for a repeated key, as in a browser form with one field of each name.
-    return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=20))
+    try:
+        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+    except ValueError as exc:  # more fields than the counter's form has, many times over
+        raise InvalidInput(
+            [
+                FieldError(
+                    field="body",
+                    reason=f"at most {MAX_FORM_FIELDS} form fields",
+                    type="too_many",
+                )
+            ]
+        ) from exc
 
 
 @router.post("/tokens/count", include_in_schema=False)

@@ -369,7 +369,7 @@ def compare_costed(costed: Costed, *, today: date, stale_after_days: int) -> Can
                     monthly_volume=be.monthly_volume,
                     queries_to_recoup=be.queries_to_recoup,
                 ),
-                **arm_result(unit, monthly),  # type: ignore[arg-type]
+                **arm_result(unit, monthly),
             )
         )
     ranking = [ids[i] for i in sorted(range(len(ids)), key=lambda i: (results[i].total_cost, i))]

@@ -23,6 +23,14 @@ from app.domain.formatting import usd
 from app.domain.sensitivity import TornadoBar
 from app.domain.uncertainty import HistogramBin
 
+# Every chart function is total: any finite input draws a chart (issue 12). Amounts below
+# TINY (a trillionth of a dollar, 5e-324 included) are drawn as zero: an axis scaled to them
+# would need ticks below the smallest float. A log axis spans at most MAX_DECADES decades
+# under its largest value; smaller values sit on its floor.
+TINY = 1e-12
+MAX_DECADES = 12
+MAX_TICKS = 100
+
 # Parts of the per-query cost, in the order they are stacked and listed.
 PARTS: tuple[tuple[str, str], ...] = (
     ("cached_input", "Cached input"),
@@ -79,24 +87,31 @@ class Scale:
     def __post_init__(self) -> None:
         # Called hundreds of times per chart: take the logs of the bounds once.
         if self.log:
+            if not self.lo > 0:
+                raise ValueError(f"a log scale needs a positive lower bound, not {self.lo!r}")
+            span = math.log10(self.hi) - math.log10(self.lo)
             object.__setattr__(self, "_log_lo", math.log10(self.lo))
-            object.__setattr__(self, "_log_span", math.log10(self.hi) - math.log10(self.lo))
+            object.__setattr__(self, "_log_span", span if span > 0 else 1.0)
+        elif not self.hi > self.lo:
+            # An empty interval: one value maps to the low end instead of dividing by zero.
+            object.__setattr__(self, "hi", self.lo + 1.0)
 
     def __call__(self, value: float) -> float:
         if self.log:
             # Values at or below zero cannot sit on a log axis; they are drawn on its floor.
-            v = max(value, self.lo)
+            v = min(max(value, self.lo), self.hi)
             t = (math.log10(v) - self._log_lo) / self._log_span
         else:
-            t = (value - self.lo) / (self.hi - self.lo)
+            t = (min(max(value, self.lo), self.hi) - self.lo) / (self.hi - self.lo)
         return round(self.px_lo + t * (self.px_hi - self.px_lo), 1)
 
     def many(self, values: Sequence[float]) -> NDArray[np.float64]:
         """The scale applied to a whole series at once: a chart line's 61 points cost a
-        fifth of calling the scale on each (numpy rounds half to even, as round() does)."""
-        v = np.asarray(values, dtype=np.float64)
+        fifth of calling the scale on each (numpy rounds half to even, as round() does).
+        Values outside the axis are drawn on its edge."""
+        v = np.clip(np.asarray(values, dtype=np.float64), self.lo, self.hi)
         if self.log:
-            t = (np.log10(np.maximum(v, self.lo)) - self._log_lo) / self._log_span
+            t = (np.log10(v) - self._log_lo) / self._log_span
         else:
             t = (v - self.lo) / (self.hi - self.lo)
         return np.round(self.px_lo + t * (self.px_hi - self.px_lo), 1)
@@ -206,8 +221,9 @@ def short_usd(value: float) -> str:
 
 
 def nice_step(span: float, count: int) -> float:
-    """A 1-2-5 step that cuts `span` into about `count` intervals."""
-    if span <= 0:
+    """A 1-2-5 step that cuts `span` into about `count` intervals (1 for an empty, a
+    subnormal or an infinite span)."""
+    if not (TINY * 1e-200 < span < math.inf):
         return 1.0
     raw = span / count
     magnitude = 10.0 ** math.floor(math.log10(raw))
@@ -222,27 +238,34 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     step = nice_step(hi - lo, count)
     start = math.floor(lo / step) * step
     ticks = []
-    i = 0
-    while True:
-        value = start + i * step
+    digits = max(0, -math.floor(math.log10(step))) + 1
+    # About count + 1 ticks; the bound only matters where a step is below the float spacing
+    # of its values (lo near 1e20 with a span of 1e3), where adding it may not move.
+    for i in range(MAX_TICKS):
         # Rounding to the step's decimals keeps 0.30000000000000004 out of labels.
-        value = round(value, max(0, -math.floor(math.log10(step))) + 1)
+        value = round(start + i * step, digits)
         ticks.append(value)
         if value >= hi - step * 1e-9:
             return ticks
-        i += 1
+    ticks.append(hi)
+    return ticks
+
+
+def linear_top(value: float) -> float:
+    """The top of a linear money axis that starts at 0: 1 when every amount is about zero."""
+    return value if TINY < value < math.inf else 1.0
 
 
 def decade_bounds(values: Sequence[float]) -> tuple[float, float]:
     """The powers of ten around the positive values (1 and 10 when there are none)."""
-    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    positive = [v for v in values if TINY <= v < math.inf]
     if not positive:
         return 1.0, 10.0
-    lo = 10.0 ** math.floor(math.log10(min(positive)))
-    hi = 10.0 ** math.ceil(math.log10(max(positive)))
-    if hi <= lo:
-        hi = lo * 10
-    return lo, hi
+    top = math.ceil(math.log10(max(positive)))
+    bottom = max(math.floor(math.log10(min(positive))), top - MAX_DECADES)
+    if top <= bottom:
+        top = bottom + 1
+    return 10.0**bottom, 10.0**top
 
 
 def decade_ticks(lo: float, hi: float, max_labels: int = 8) -> list[float]:
@@ -384,7 +407,7 @@ def cumulative_chart(curves: Curves, frame: Frame | None = None) -> LineChart:
     horizon = max(months[-1], 1)
     sx = Scale(0, horizon, frame.x0, frame.x1)
     top = max([p.prompted for p in curves.cumulative] + [p.finetuned for p in curves.cumulative])
-    y_ticks = nice_ticks(0, top if top > 0 else 1, 5)
+    y_ticks = nice_ticks(0, linear_top(top), 5)
     sy = Scale(0, y_ticks[-1], frame.y0, frame.y1)
     x_ticks = [t for t in nice_ticks(0, horizon, 6) if t <= horizon]
     markers: list[Marker] = []
@@ -433,7 +456,7 @@ def breakdown_chart(comparison: Comparison, frame: Frame | None = None) -> BarCh
         # A volume so small that spreading the fixed costs over it overflows (below about
         # 1e-305 queries a month): there is no scale to draw the bars on.
         return None
-    ticks = nice_ticks(0, max(totals) if max(totals) > 0 else 1, 4)
+    ticks = nice_ticks(0, linear_top(max(totals)), 4)
     sx = Scale(0, ticks[-1], frame.x0, frame.x1)
     band = (frame.y0 - frame.y1) / len(arms)
     bars = []

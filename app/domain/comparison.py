@@ -170,9 +170,23 @@ class MonthPoint:
     finetuned: float
 
 
+@dataclass(slots=True)
+class ChartEvent:
+    month: int
+    arm: str
+    codes: Annotated[
+        tuple[EventCode, ...],
+        Field(description="price_change, shutdown_switch, migration (retraining is not marked)"),
+    ]
+
+
 class Curves(BaseModel):
     volume: list[VolumePoint]
     cumulative: list[MonthPoint]
     break_even_volume: float | None
     payback_month: int | None
     current_volume: float
+    events: list[ChartEvent] = Field(
+        default_factory=list,
+        description="Months where a price changed, a model was switched or a migration was paid, by arm",
+    )

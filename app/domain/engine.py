@@ -21,6 +21,7 @@ from app.domain.calendar import Calendar
 from app.domain.comparison import (
     ArmResult,
     BreakEven,
+    ChartEvent,
     Comparison,
     Curves,
     MonthCost,
@@ -621,8 +622,8 @@ def resolve_arm(
         month1_prices: dict[str, PriceUsed] = {}
     else:
         for m, row in enumerate(rows, start=1):
-            when = cal.firsts[m] if follow else cal.start
-            in_force = prices_on(row, when, catalog) if row is not None else {}
+            day = cal.firsts[m] if follow else cal.start
+            in_force = prices_on(row, day, catalog) if row is not None else {}
             key = (row.id if row else None, tuple(sorted(in_force.items())))
             regime = regimes.get(key)
             if regime is None:
@@ -978,7 +979,7 @@ def resolve(scenario: Scenario, catalog: Catalog, today: date | None = None) -> 
     for role in ("prompted", "finetuned"):
         arm: Arm = scenario.prompted if role == "prompted" else scenario.finetuned
         try:
-            arms[role] = resolve_arm(arm, role, w, catalog, cal, warnings)  # type: ignore[arg-type]
+            arms[role] = resolve_arm(arm, role, w, catalog, cal, warnings)
         except ScenarioError as exc:
             issues.extend(exc.issues)
     if issues:
@@ -1029,8 +1030,8 @@ def compare_resolved(
     volumes = monthly_volumes(w.queries_per_month, w.monthly_growth, w.horizon_months)
     pr_rows = arm_timeline(resolved.prompted, volumes)
     ft_rows = arm_timeline(resolved.finetuned, volumes)
-    prompted = ArmResult(**arm_result(resolved.prompted, pr_rows))  # type: ignore[arg-type]
-    finetuned = ArmResult(**arm_result(resolved.finetuned, ft_rows))  # type: ignore[arg-type]
+    prompted = ArmResult(**arm_result(resolved.prompted, pr_rows))
+    finetuned = ArmResult(**arm_result(resolved.finetuned, ft_rows))
     break_even = pair_break_even(
         resolved.prompted, resolved.finetuned, pr_rows, ft_rows, w.queries_per_month
     )
@@ -1096,4 +1097,20 @@ def curves(
         break_even_volume=comparison.break_even.monthly_volume,
         payback_month=comparison.break_even.payback_month,
         current_volume=resolved.scenario.workload.queries_per_month,
+        events=calendar_events([comparison.prompted.monthly, comparison.finetuned.monthly]),
     )
+
+
+MARKED = ("price_change", "shutdown_switch", "migration")
+
+
+def calendar_events(arms: Sequence[Sequence[MonthCost]]) -> list[ChartEvent]:
+    """The months the cumulative chart marks: price changes, switches and migrations."""
+    out = []
+    for monthly in arms:
+        for row in monthly:
+            codes = tuple(dict.fromkeys(e.code for e in row.events if e.code in MARKED))
+            if codes:
+                arm = next(e.arm for e in row.events if e.code in MARKED)
+                out.append(ChartEvent(row.month, arm, codes))
+    return sorted(out, key=lambda e: (e.month, e.arm))

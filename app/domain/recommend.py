@@ -266,12 +266,12 @@ def recommend_candidates(
     def blocker(cid: str) -> str | None:
         spec = specs[cid]
         if spec.kind == "hybrid":
-            return blocker(spec.core)  # type: ignore[union-attr]
+            return blocker(spec.core)
         if spec.kind != "finetuned":
             return None
         if cid in closed:
             return "closed"
-        if spec.training.examples < f.min_examples:  # type: ignore[union-attr]
+        if spec.training.examples < f.min_examples:
             return "too_few"
         return None
 

@@ -7,10 +7,19 @@ Money is USD, token prices USD per 1M tokens, volume queries per month, time who
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 MAX_VOLUME = 1e12  # queries per month; also the ceiling of the break-even volume search
 MAX_TOKENS = 1e7
@@ -19,9 +28,93 @@ MAX_MONEY = 1e12  # USD
 FIRST_START, LAST_START = date(2000, 1, 1), date(2099, 12, 31)  # workload.start_date
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Validation context of text read from a query string: numbers arrive as text there.
+FROM_TEXT = {"from_text": True}
+
+
 class _Input(BaseModel):
     # Unknown fields are errors: a typo in a spreadsheet URL must not fall back to a default.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_types(cls, data: Any, info: ValidationInfo) -> Any:
+        # The types the OpenAPI schema states, which pydantic's lax mode stretches: JSON true
+        # is not a number, "5" in a JSON body is not one either (query strings, validated with
+        # FROM_TEXT, are text), 0 or "0" is not a date (lax mode reads 1970-01-01), and text
+        # with a lone surrogate is not text. A refused value is swapped for a Refused, which
+        # the field's own validation then rejects, so the error names the field.
+        if not isinstance(data, dict):
+            return data
+        kinds = _kinds(cls)
+        from_text = bool((info.context or {}).get("from_text"))
+        out: dict[str, Any] | None = None
+        for name, value in data.items():
+            refused = _refusal(kinds.get(name, ""), value, from_text)
+            if refused is not None:
+                out = dict(data) if out is None else out
+                out[name] = refused
+        return data if out is None else out
+
+
+class Refused:
+    """A value refused before validation; its text is the value as given."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return str(self.value)[:200]
+
+
+def _refusal(kind: str, value: Any, from_text: bool) -> Refused | None:
+    if isinstance(value, bool):
+        return Refused(value) if kind.startswith("number") or kind == "date" else None
+    if isinstance(value, str):
+        if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
+            return Refused(value.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+        if kind == "date" and not _ISO_DATE.fullmatch(value):
+            return Refused(value)
+        if kind == "number" and not from_text:
+            return Refused(value)
+        return None
+    if kind == "date" and value is not None and not isinstance(value, date):
+        return Refused(value)
+    return None
+
+
+def _kinds(model: type[BaseModel]) -> dict[str, str]:
+    """Field name -> "number", "number_or_text" (epochs: a number or 'auto'), "date" or ""."""
+    found = _KINDS.get(model)
+    if found is None:
+        found = {name: _kind(info.annotation) for name, info in model.model_fields.items()}
+        _KINDS[model] = found
+    return found
+
+
+def _kind(annotation: Any) -> str:
+    types: set[Any] = set()
+    stack = [annotation]
+    while stack:
+        t = stack.pop()
+        origin = get_origin(t)
+        if origin is Annotated:
+            stack.append(get_args(t)[0])
+        elif origin in (Union, UnionType):
+            stack.extend(get_args(t))
+        else:
+            types.add(origin or t)
+    if date in types:
+        return "date"
+    if types & {float, int} and bool not in types:
+        return "number_or_text" if types & {str, Literal} else "number"
+    return ""
+
+
+_KINDS: dict[type[BaseModel], dict[str, str]] = {}
 
 
 Rate = Annotated[float, Field(ge=0, le=1)]
@@ -151,7 +244,7 @@ class PromptedArm(Arm):
 class Training(_Input):
     examples: int = Field(default=1000, ge=0, le=100_000_000, description="Training examples")
     tokens_per_example: Tokens = Field(default=1000, description="Tokens per training example")
-    epochs: float | Literal["auto"] = Field(
+    epochs: Annotated[float, Field(gt=0, le=100)] | Literal["auto"] = Field(
         default="auto",
         description="Passes over the training file; 'auto' follows OpenAI's default rule (3, adjusted for very small or large files)",
     )
@@ -170,12 +263,6 @@ class Training(_Input):
         le=1e4,
         description="USD per training GPU-hour (defaults to the catalog's hourly training price or the self-hosted GPU price)",
     )
-
-    @model_validator(mode="after")
-    def _epochs_positive(self) -> Training:
-        if self.epochs != "auto" and not (0 < self.epochs <= 100):
-            raise ValueError("epochs must be 'auto' or a number in (0, 100]")
-        return self
 
 
 class SelfHosted(_Input):

@@ -19,7 +19,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.domain.engine import FieldIssue, Resolved, ScenarioError, auto_epochs, resolve
+from app.domain.engine import (
+    FieldIssue,
+    Resolved,
+    ScenarioError,
+    _training_cost,
+    auto_epochs,
+    resolve,
+)
 from app.domain.scenario import Scenario
 from app.domain.variation import (
     NOT_VARIABLE,
@@ -66,6 +73,7 @@ def _arm_specs(arm: str, title: str) -> list[Spec]:
         Spec(f"{arm}.cost_per_error", f"{title}: cost per error", "USD"),
         Spec(f"{arm}.setup_cost", f"{title}: setup cost", "USD"),
         Spec(f"{arm}.monthly_fixed_cost", f"{title}: monthly fixed cost", "USD/month"),
+        Spec(f"{arm}.migration_cost", f"{title}: migration at shutdown", "USD"),
     ]
 
 
@@ -179,6 +187,8 @@ def _base(spec_name: str, scenario: Scenario, resolved: Resolved, catalog: Catal
     if group is not None:
         return f"{group} is not set"
     arm_name, _, rest = spec_name.partition(".")
+    if rest == "migration_cost":
+        return _migration_base(scenario, resolved, arm_name)
     if spec_name == "workload.peak_to_average" and not self_hosted:
         return "only sizes self-hosted GPU replicas; the fine-tuned arm is served per token"
     if (
@@ -243,6 +253,22 @@ def _base(spec_name: str, scenario: Scenario, resolved: Resolved, catalog: Catal
     if spec_name == "finetuned.retrain_every_months" and value == 0:
         return "the model is never retrained; give bounds to try a cadence"
     return float(value)
+
+
+def _migration_base(scenario: Scenario, resolved: Resolved, arm_name: str) -> float | str:
+    """The migration cost the engine charges at the arm's first shutdown (given or default)."""
+    costs = resolved.prompted if arm_name == "prompted" else resolved.finetuned
+    if not costs.switches:
+        return "no effect: the model does not shut down inside the horizon"
+    arm = scenario.prompted if arm_name == "prompted" else scenario.finetuned
+    if arm.migration_cost is not None:
+        return arm.migration_cost
+    if arm_name == "prompted":
+        return arm.setup_cost
+    ft = scenario.finetuned
+    return (
+        _training_cost(ft, "finetuned", costs.switches[0][1], costs.entry)[0] + ft.evaluation_cost
+    )
 
 
 def _default_bounds(spec: Spec, base: float) -> tuple[float, float]:

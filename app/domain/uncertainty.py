@@ -349,7 +349,7 @@ def _training_cost(
     if price is None:
         found = next((tr for tr in rows if tr.price_per_mtok is not None), None)
         # nan is only ever multiplied by tokens == 0: resolve() rejected the rest.
-        price = math.nan if found is None else found.price_per_mtok
+        price = math.nan if found is None or found.price_per_mtok is None else found.price_per_mtok
         minimum = 0.0 if found is None else found.minimum_per_job or 0.0
     return np.where(tokens == 0, 0.0, np.maximum(tokens / MTOK * price, minimum))
 
@@ -444,7 +444,7 @@ def _take(x: Value, rows: slice) -> Value:
 
 
 def _rows(arm: _Arm, rows: slice) -> _Arm:
-    return replace(arm, **{k: _take(v, rows) for k, v in arm.__dict__.items() if v is not None})
+    return replace(arm, **{k: _take(v, rows) for k, v in arm.__dict__.items() if v is not None})  # type: ignore[arg-type]
 
 
 def _hosting(arm: _Arm, volumes: Array) -> Value:
@@ -512,8 +512,8 @@ def _break_even(pr: _Arm, ft: _Arm, horizon: int, n: int) -> Array:
         load = peak[i] * spq[i] / util[i]
         width = math.inf if load == 0 else SECONDS_PER_MONTH / load
         steps = Steps(horizon * float(replica[i]), width, int(floor[i]))
-        v = first_root(float(a[i]), float(s[i]), steps, None, 0.0, MAX_VOLUME, float(thr[i])).volume
-        result[i] = math.nan if v is None else v
+        found = first_root(float(a[i]), float(s[i]), steps, None, 0.0, MAX_VOLUME, float(thr[i]))
+        result[i] = math.nan if found.volume is None else found.volume
     return result
 
 

@@ -30,6 +30,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.api.analysis import MAX_RANGES, RANGE_PREFIX, parse_range
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError
+from app.assets import root_path
+from app.deadline import bounded
 from app.domain import charts
 from app.domain.engine import ScenarioError
 from app.domain.formatting import count, usd
@@ -440,11 +442,13 @@ def analysis_url(items: Sequence[tuple[str, str]]) -> str:
 
 
 @router.get("/analysis", response_class=HTMLResponse)
+@bounded
 def read_analysis(request: Request, catalog: CatalogDep) -> Response:
     """The panel alone, for htmx; a plain visit goes to the full page, which includes it."""
     items = request.query_params.multi_items()
     if "HX-Request" not in request.headers:
-        return RedirectResponse("/?" + urlencode(items) + "#analysis", status_code=303)
+        target = root_path(request.scope) + "/?" + urlencode(items) + "#analysis"
+        return RedirectResponse(target, status_code=303)
     scenario_items, raw_ranges = split(items)
     reading, result = form.read(scenario_items, lambda s: run_compare(s, catalog))
     context = panel_context(reading, result is not None, raw_ranges, catalog)

@@ -29,7 +29,7 @@ from pydantic.fields import FieldInfo
 from app.api.errors import FieldError, InvalidInput, errors_from_issues, errors_from_pydantic
 from app.api.query import nest
 from app.domain.engine import ScenarioError
-from app.domain.scenario import Scenario
+from app.domain.scenario import FROM_TEXT, Scenario
 
 Kind = Literal["number", "text", "select", "bool", "date"]
 Slider = Literal["linear", "log"]
@@ -568,7 +568,7 @@ def read(
     # Each round removes at least one given field, so this ends; the bound is a backstop.
     for _ in range(len(good) + 2):
         try:
-            scenario = model.model_validate(prepare(data) if prepare else data)
+            scenario = model.model_validate(prepare(data) if prepare else data, context=FROM_TEXT)
         except ValidationError as exc:
             found = _merge(errors_from_pydantic(exc.errors()))
             removed = _drop(data, found, ignored)
@@ -577,7 +577,11 @@ def read(
                 return Reading(raw, _merge(errors), ignored, None, normalised), None
             continue
         try:
-            return Reading(raw, _merge(errors), ignored, scenario, normalised), price(scenario)
+            # The candidates page reads a CandidatesScenario: Reading only passes it back.
+            return (  # type: ignore[arg-type]
+                Reading(raw, _merge(errors), ignored, scenario, normalised),
+                price(scenario),
+            )
         except ScenarioError as exc:
             found = errors_from_issues(exc.issues)
             removed = _drop(data, found, ignored)

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic_core import PydanticUndefined
 
 from app.api import cache
+from app.assets import root_path
 from app.api.analysis import RANGE_PREFIX
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError
@@ -396,7 +397,8 @@ def read_movers(request: Request, catalog: CatalogDep) -> Response:
     """'What moves it most' alone, for htmx; a plain visit goes to the full page, which has it."""
     items = request.query_params.multi_items()
     if "HX-Request" not in request.headers:
-        return RedirectResponse("/?" + urlencode(items) + "#top-movers", status_code=303)
+        target = root_path(request.scope) + "/?" + urlencode(items) + "#top-movers"
+        return RedirectResponse(target, status_code=303)
     scenario_items, _ = analysis.split(items)
     reading, result = form.read(scenario_items, lambda s: run_compare(s, catalog))
     movers = top_movers(reading.scenario, catalog) if result and reading.scenario else []

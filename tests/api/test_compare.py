@@ -128,7 +128,7 @@ def test_curves_reject_inverted_range(client: TestClient) -> None:
         ("workload.horizon_months=0", "workload.horizon_months", "greater than or equal to 1"),
         ("workload.queries_per_mnth=5", "workload.queries_per_mnth", "unknown field"),
         ("factors.requirements_volatility=sometimes", "factors.requirements_volatility", "low"),
-        ("finetuned.training.epochs=0", "finetuned.training", "epochs"),
+        ("finetuned.training.epochs=0", "finetuned.training.epochs", "greater than 0"),
         ("workload=5", "workload", ""),
         ("prompted.model=gpt-4.2", "prompted.model", "did you mean"),
         (

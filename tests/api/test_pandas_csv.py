@@ -8,9 +8,12 @@ import math
 import pandas as pd
 from fastapi.testclient import TestClient
 
+# Every price given and the start date fixed: the figures do not move with the catalog.
 SCENARIO = (
     "workload.queries_per_month=250000&workload.monthly_growth=0.05&workload.horizon_months=24"
-    "&prompted.model=gpt-4.1&finetuned.model=ft%3Agpt-4.1-mini"
+    "&workload.start_date=2026-12-01&prompted.prices.input=2&prompted.prices.cached_input=0.5"
+    "&prompted.prices.output=8&finetuned.prices.input=0.8&finetuned.prices.output=3.2"
+    "&finetuned.training.price_per_mtok=5"
 )
 NEVER = SCENARIO.replace("250000", "1000")  # never pays back within the horizon
 

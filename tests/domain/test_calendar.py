@@ -145,7 +145,7 @@ def test_a_model_already_shut_down_is_refused_with_its_successor(cal: Catalog) -
     assert issue.suggestions == ("new-big",)
     assert "new-big" in issue.reason
     # The start date decides, not today: a scenario starting after 2027-01-14 refuses old-big.
-    with pytest.raises(ScenarioError, match="prompted.model"):
+    with pytest.raises(ScenarioError, match=r"prompted\.model"):
         compare(scenario({"start_date": "2027-01-14"}), cal, today=TODAY)
 
 

@@ -3,6 +3,7 @@ envelope against brute force, ranking and the cross-field rules."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date
 from pathlib import Path
@@ -186,8 +187,8 @@ def test_the_envelope_matches_a_dense_brute_force_grid(
     ids = costed.ids
     segments, complete = envelope(costed.units, ids)
     assert segments[0].from_volume == 0 and segments[-1].to_volume == 1e12
-    assert all(a.to_volume == b.from_volume for a, b in zip(segments, segments[1:]))
-    assert all(a.candidate != b.candidate for a, b in zip(segments, segments[1:]))
+    assert all(a.to_volume == b.from_volume for a, b in itertools.pairwise(segments))
+    assert all(a.candidate != b.candidate for a, b in itertools.pairwise(segments))
     if not complete:
         return
     grid = [0.0] + [10 ** (k / 40) for k in range(0, 481)]

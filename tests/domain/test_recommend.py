@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.domain.calendar import add_months, month_of
 from app.domain.comparison import Comparison
 from app.domain.engine import compare
-from app.domain.calendar import add_months, month_of
 from app.pricing.catalog import Catalog
 from tests.conftest import explicit
 

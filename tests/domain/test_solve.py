@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from hypothesis import given, settings
@@ -35,7 +36,7 @@ def _brute(a: float, s: float, plus: Steps | None, minus: Steps | None, hi: floa
     points = sorted(edges)
     if _f(a, s, plus, minus, 0.0) <= 0:
         return 0.0
-    for left, right in zip(points, points[1:]):
+    for left, right in itertools.pairwise(points):
         mid = (left + right) / 2
         base = _f(a, 0.0, plus, minus, mid)  # f = base + s*V on the piece
         inside = math.nextafter(left, math.inf)
