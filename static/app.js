@@ -18,25 +18,103 @@
     field.value = slider.dataset.scale === "log" ? String(roundTwoFigures(Math.pow(10, v))) : slider.value;
   }
 
+  // Numbers as people type them: "2,000,000", "2M", "1.5k", "60%" (rates). The server reads
+  // them the same way (app/web/form.py humane_number) and says what it read under the field;
+  // here they only move the paired slider. NaN for anything else.
+  function humaneNumber(text, unit) {
+    var t = String(text).trim().replace(/_/g, "").toLowerCase();
+    var power = 0;
+    if (t.slice(-1) === "%") {
+      if (!/^fraction/.test(unit || "")) return NaN;
+      power = -2; t = t.slice(0, -1).trim();
+    } else {
+      var m = /^(.*?)\s*(thousand|million|billion|bn|k|m|b)$/.exec(t);
+      if (m && m[1] !== "") { t = m[1]; power = { thousand: 3, k: 3, million: 6, m: 6, billion: 9, bn: 9, b: 9 }[m[2]]; }
+    }
+    t = t.replace(/^\$/, "");
+    if (t.indexOf(",") >= 0) {
+      if (!/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(t)) return NaN;
+      t = t.replace(/,/g, "");
+    }
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return NaN;
+    return parseFloat(t) * Math.pow(10, power);
+  }
+
+  // The value in the field's unit, for aria-valuetext: "110,000 queries a month", "5% a
+  // month". app/web/pages.py value_text says the same for the first render.
+  function valueText(v, unit) {
+    if (!isFinite(v)) return "";
+    unit = unit || "";
+    if (/^fraction/.test(unit)) {
+      var tail = unit.replace(/^fraction\s*/, "");
+      if (tail === "per month") tail = "a month";
+      return (Math.round(v * 100 * 1000) / 1000) + "%" + (tail ? " " + tail : "");
+    }
+    var words = { "queries/month": "queries a month", "USD/month": "USD a month" };
+    var number = Number.isInteger(v) ? v.toLocaleString("en-US") : v.toLocaleString("en-US", { maximumSignificantDigits: 6 });
+    return number + " " + (words[unit] || unit);
+  }
+
+  function setValueText(slider, field) {
+    var v = humaneNumber(field.value, slider.dataset.unit);
+    if (isFinite(v)) slider.setAttribute("aria-valuetext", valueText(v, slider.dataset.unit));
+  }
+
   function fieldToSlider(field) {
     var slider = document.getElementById(field.id + "-slider");
     if (!slider) return;
-    var v = parseFloat(field.value);
+    var v = humaneNumber(field.value, slider.dataset.unit);
     if (!isFinite(v)) return; // leave the slider where it was; the server marks the field
     if (slider.dataset.scale === "log") {
       slider.value = v > 0 ? String(Math.log10(v)) : slider.min;
     } else {
       slider.value = String(v);
     }
+    setValueText(slider, field);
   }
+
+  // Arrow keys on the log slider step to the next two-figure value (110,000 -> 120,000): a
+  // raw step of 0.01 in log10 is often rounded back to the same two figures, so a key press
+  // would show no change.
+  function nextTwoFigures(v, direction) {
+    if (!(v > 0)) return direction > 0 ? 100 : 0;
+    var unit = Math.pow(10, Math.floor(Math.log10(v)) - 1);
+    var n = Math.round(v / unit);
+    if (direction < 0 && n <= 10) { unit /= 10; n = Math.round(v / unit); }
+    return (n + direction) * unit;
+  }
+  document.addEventListener("keydown", function (e) {
+    var slider = e.target;
+    if (!(slider instanceof HTMLInputElement) || !slider.classList.contains("slider")) return;
+    if (slider.dataset.scale !== "log") return;
+    var direction = { ArrowUp: 1, ArrowRight: 1, ArrowDown: -1, ArrowLeft: -1 }[e.key];
+    if (!direction) return;
+    var field = document.getElementById(slider.dataset.pair);
+    if (!field) return;
+    e.preventDefault();
+    var current = humaneNumber(field.value, slider.dataset.unit);
+    if (!isFinite(current)) current = Math.pow(10, parseFloat(slider.value));
+    var lo = Math.pow(10, parseFloat(slider.min));
+    var hi = Math.pow(10, parseFloat(slider.max));
+    var next = Math.min(hi, Math.max(lo, nextTwoFigures(current, direction)));
+    next = parseFloat(next.toPrecision(12));
+    field.value = String(next);
+    slider.value = String(Math.log10(next));
+    setValueText(slider, field);
+    // The ordinary input path: htmx sees a change on the form.
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  });
 
   // htmx listens on the form and waits 150 ms before it reads the fields, so the paired
   // number field is up to date by the time the request is built.
   document.addEventListener("input", function (e) {
     var t = e.target;
     if (!(t instanceof HTMLInputElement)) return;
-    if (t.classList.contains("slider")) sliderToField(t);
-    else if (t.id) fieldToSlider(t);
+    if (t.classList.contains("slider")) {
+      sliderToField(t);
+      var paired = document.getElementById(t.dataset.pair);
+      if (paired) setValueText(t, paired);
+    } else if (t.id) fieldToSlider(t);
   });
 
   // Keep the URL short: a field left empty or at its default is the same scenario unsaid.
@@ -47,6 +125,9 @@
     Array.from(new Set(data.keys())).forEach(function (name) {
       var el = form.elements.namedItem(name);
       var value = data.get(name);
+      // A model picker is always sent, "None" (empty) included: without it the link would
+      // reopen on the default model while the figures assume none.
+      if (el instanceof HTMLSelectElement && el.dataset.default === undefined) return;
       if (value === "" || (el && el.dataset && el.dataset.default !== undefined && value === el.dataset.default)) {
         data.delete(name);
       }
@@ -77,6 +158,16 @@
       }
       var box = field.closest(".field");
       if (box) box.classList.toggle("invalid", !!reason);
+    });
+    // What a humanely typed number was read as ("Read as 2,000,000"), under its field.
+    var normal = {};
+    results.querySelectorAll(".normalised-list [data-field]").forEach(function (li) {
+      normal[li.dataset.field] = li.dataset.text;
+    });
+    document.querySelectorAll("#scenario [data-normalised-for]").forEach(function (p) {
+      var text = normal[p.dataset.normalisedFor];
+      p.hidden = !text;
+      if (p.textContent !== (text || "")) p.textContent = text || "";
     });
     // The JSON twin in <head> follows the results.
     var json = results.querySelector('.links a[type="application/json"]');
@@ -170,6 +261,57 @@
       say("Copy the address bar: it holds the link.");
     }
   });
+
+  // "Copy link with these prices": the link's own address (every price written out).
+  document.addEventListener("click", function (e) {
+    var a = e.target instanceof Element ? e.target.closest("a[data-copy-href]") : null;
+    if (!a) return;
+    e.preventDefault();
+    var status = document.querySelector("#results .copy-status");
+    function say(text) { if (status) status.textContent = text; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(a.href).then(
+        function () { say("Link with these prices copied."); },
+        function () { say("Copy failed; open the link and copy its address."); }
+      );
+    } else {
+      window.location.href = a.href;
+    }
+  });
+
+  // Links to a field (the "what moves it most" list): open the folds around it, then focus it.
+  document.addEventListener("click", function (e) {
+    var a = e.target instanceof Element ? e.target.closest("a[data-open-field]") : null;
+    if (!a) return;
+    var field = document.getElementById(a.dataset.openField);
+    if (!field) return;
+    e.preventDefault();
+    for (var d = field.closest("details"); d; d = d.parentElement && d.parentElement.closest("details")) d.open = true;
+    field.scrollIntoView({ block: "center" });
+    field.focus({ preventScroll: true });
+  });
+
+  // "Print" on the memo.
+  document.addEventListener("click", function (e) {
+    var button = e.target instanceof Element ? e.target.closest("[data-print]") : null;
+    if (button) window.print();
+  });
+
+  // The compact summary bar (narrow screens) hides while the results' own verdict is on screen.
+  var watched = null;
+  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    var bar = document.getElementById("sticky-summary");
+    if (bar) bar.classList.toggle("off", entries.some(function (en) { return en.isIntersecting; }));
+  }) : null;
+  function watchVerdict() {
+    var verdict = document.querySelector("#results .verdict");
+    if (!observer || verdict === watched) return;
+    if (watched) observer.unobserve(watched);
+    watched = verdict;
+    if (verdict) observer.observe(verdict);
+  }
+  document.addEventListener("DOMContentLoaded", watchVerdict);
+  document.addEventListener("htmx:afterSettle", watchVerdict);
 
   // "Copy snippet" under "Embed this scenario": the snippet is in a read-only textarea, so
   // without the clipboard API the text is selected for the user to copy.

@@ -136,6 +136,7 @@ class Marker:
     x: float
     label: str
     anchor: Literal["start", "end"]  # which side of the line the label sits on
+    row: int = 0  # label line, counted from the top of the plot (see place_markers)
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,70 @@ def _anchor(x: float, frame: Frame) -> Literal["start", "end"]:
     return "end" if x > frame.x0 + 0.6 * (frame.x1 - frame.x0) else "start"
 
 
+# Text of the charts in viewBox units (static/app.css sets the same sizes), and the width of
+# one character of it: labels are placed from these, so they never run into each other.
+LABEL_FONT = 12.5
+CHAR_WIDTH = 0.64  # of the font size: digits and lower case of system-ui at weight 600
+LABEL_ROWS = 3
+
+
+def label_width(text: str, font: float = LABEL_FONT) -> float:
+    return len(text) * font * CHAR_WIDTH
+
+
+def place_markers(
+    markers: Sequence[Marker],
+    frame: Frame,
+    font: float = LABEL_FONT,
+    rows: int = LABEL_ROWS,
+    avoid_lines: bool = True,
+) -> list[Marker]:
+    """Give each marker's label a side and a row where it stays inside the plot, crosses no
+    other marker's line and overlaps no label placed before it. Markers are placed left to
+    right; the preferred side is the one with more room; a label that fits nowhere loses its
+    unit ("break-even 191k/mo" -> "break-even 191k"). When no place crosses no line, one that
+    overlaps no label; when not even that, the last row on the preferred side (very crowded
+    charts). `avoid_lines=False` for labels drawn where the lines do not reach."""
+    lines = [m.x for m in markers]
+    placed: list[tuple[int, float, float]] = []  # (row, left, right)
+    out: dict[int, Marker] = {}
+    for i, m in sorted(enumerate(markers), key=lambda im: im[1].x):
+        sides: list[Literal["start", "end"]] = (
+            ["end", "start"] if _anchor(m.x, frame) == "end" else ["start", "end"]
+        )
+        choice = _place(m, sides, frame, font, rows, lines, placed, avoid_lines)
+        if choice is None and avoid_lines:
+            choice = _place(m, sides, frame, font, rows, lines, placed, False)
+        if choice is None:
+            choice = (m.label.removesuffix("/mo"), sides[0], rows - 1)
+        out[i] = Marker(m.kind, m.x, choice[0], choice[1], choice[2])
+    return [out[i] for i in range(len(markers))]  # in the order given
+
+
+def _place(
+    m: Marker,
+    sides: Sequence[Literal["start", "end"]],
+    frame: Frame,
+    font: float,
+    rows: int,
+    lines: Sequence[float],
+    placed: list[tuple[int, float, float]],
+    avoid_lines: bool,
+) -> tuple[str, Literal["start", "end"], int] | None:
+    for text in dict.fromkeys((m.label, m.label.removesuffix("/mo"))):
+        w = label_width(text, font) + 4
+        for row in range(rows):
+            for side in sides:
+                left, right = (m.x + 2, m.x + 2 + w) if side == "start" else (m.x - 2 - w, m.x - 2)
+                inside = frame.x0 <= left and right <= frame.x1
+                crosses = avoid_lines and any(left < x < right for x in lines if x != m.x)
+                overlaps = any(r == row and left < b and a < right for r, a, b in placed)
+                if inside and not crosses and not overlaps:
+                    placed.append((row, left, right))
+                    return text, side, row
+    return None
+
+
 # --- the three charts -------------------------------------------------------------------
 
 
@@ -323,6 +388,7 @@ def volume_chart(curves: Curves, frame: Frame | None = None) -> LineChart:
     if vols[0] <= cur <= vols[-1]:
         x = sx(cur)
         markers.append(Marker("current", x, f"you: {short_count(cur)}/mo", _anchor(x, frame)))
+    markers = place_markers(markers, frame)
     return LineChart(
         frame=frame,
         x_ticks=[Tick(sx(v), short_count(v)) for v in decade_ticks(vols[0], vols[-1])],
@@ -350,6 +416,7 @@ def cumulative_chart(curves: Curves, frame: Frame | None = None) -> LineChart:
         markers.append(
             Marker("payback", x, f"pays back: month {curves.payback_month}", _anchor(x, frame))
         )
+    markers = place_markers(markers, frame)
     return LineChart(
         frame=frame,
         x_ticks=[Tick(sx(t), f"{t:g}") for t in x_ticks],
@@ -471,7 +538,12 @@ ROW = 34.0  # px per tornado row
 
 
 def tornado_chart(
-    base_savings: float, bars: Sequence[TornadoBar], top: int = 10, frame: Frame | None = None
+    base_savings: float,
+    bars: Sequence[TornadoBar],
+    top: int = 10,
+    frame: Frame | None = None,
+    row: float = ROW,
+    label_band: float = 0.0,
 ) -> TornadoChart | None:
     """The first `top` bars (already ranked) around the base savings; None without bars.
 
@@ -516,8 +588,9 @@ def tornado_chart(
                 input=bar.input,
                 label=bar.label,
                 range_label=f"{spans[0].value_label} to {spans[1].value_label}",
-                y=round(frame.y1 + i * ROW + ROW * 0.2, 1),
-                height=round(ROW * 0.6, 1),
+                # label_band: room above each bar for its label (narrow charts).
+                y=round(frame.y1 + i * row + label_band + (row - label_band) * 0.2, 1),
+                height=round((row - label_band) * 0.6, 1),
                 spans=(spans[0], spans[1]),
                 flips=bar.flips,
             )
@@ -608,6 +681,8 @@ def histogram_chart(
             markers.append(
                 Marker("percentile", x, f"{label} {short_usd(value)}", _anchor(x, frame))
             )
+    # The labels sit in a band above the plot, which the marker lines do not reach.
+    markers = place_markers(markers, frame, avoid_lines=False)
     zero_x = sx(0.0) if ticks[0] <= 0 <= ticks[-1] else None
     return HistogramChart(
         frame=frame,

@@ -30,7 +30,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.api.analysis import MAX_RANGES, RANGE_PREFIX, parse_range
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError
-from app.api.query import query_string
 from app.assets import root_path
 from app.deadline import bounded
 from app.domain import charts
@@ -42,7 +41,7 @@ from app.domain.uncertainty import DEFAULT_SAMPLES, Range, Uncertainty, check_ra
 from app.domain.variation import get_value
 from app.pricing import Catalog
 from app.templating import templates
-from app.web import form
+from app.web import form, links
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,6 +49,11 @@ PAGE_SEED = 1  # fixed, so a link always shows the same figures; the panel state
 TORNADO_BARS = 10
 FLIP_LINES = 3  # reason lines from the tornado; the chart marks every flipping bar
 UNCERTAIN = (0.1, 0.9)  # a share of saving samples inside this band: the answer flips
+# Narrow charts (a phone's width, see app/web/pages.py): each tornado row has its label on a
+# line above its bar; the histogram keeps a band above the plot for the percentile labels.
+TORNADO_ROW = 46.0
+TORNADO_LABEL = 18.0
+HISTOGRAM_FRAME = charts.Frame(width=400, height=250, left=50, right=24, top=52, bottom=40)
 
 # The fields that get a low/high pair in the form, in form order (group by group).
 RANGE_INPUTS: tuple[str, ...] = (
@@ -337,11 +341,21 @@ class Panel:
 def build_panel(scenario: Scenario, ranges: RangeReading, catalog: Catalog) -> Panel:
     panel = Panel(range_errors=list(ranges.errors))
     months = scenario.workload.horizon_months
-    qs = query_string(scenario)
+    qs = links.share_query(scenario)
     sens = sensitivity(scenario, catalog)
     shown = sens.bars[:TORNADO_BARS]
     panel.sensitivity = sens
-    panel.tornado = charts.tornado_chart(sens.base_savings, sens.bars, TORNADO_BARS)
+    n = min(len(sens.bars), TORNADO_BARS)
+    panel.tornado = charts.tornado_chart(
+        sens.base_savings,
+        sens.bars,
+        TORNADO_BARS,
+        frame=charts.Frame(
+            width=400, height=8 + TORNADO_ROW * n + 40, left=24, right=40, top=8, bottom=40
+        ),
+        row=TORNADO_ROW,
+        label_band=TORNADO_LABEL,
+    )
     tornado_flips = [
         s for b in shown if b.flips and (s := flip_sentence(b, sens.base_savings, months))
     ]
@@ -371,6 +385,7 @@ def build_panel(scenario: Scenario, ranges: RangeReading, catalog: Catalog) -> P
             panel.histogram = charts.histogram_chart(
                 u.savings_histogram,
                 [("P10", u.savings.p10), ("P50", u.savings.p50), ("P90", u.savings.p90)],
+                HISTOGRAM_FRAME,
             )
             panel.histogram_desc = histogram_desc(u)
             lo, hi = UNCERTAIN

@@ -39,9 +39,9 @@ Theme = Literal["light", "dark", "auto"]
 PARTS: tuple[Part, ...] = get_args(Part)
 # The sliders an embed offers with embed.inputs=true: what a reader most wants to move.
 INPUTS = ("workload.queries_per_month", "workload.monthly_growth", "workload.horizon_months")
-# The chart's own viewBox: narrower than the page's, so its labels stay readable in a
-# 600-pixel frame where the chart takes about 60% of the width.
-CHART_FRAME = charts.Frame(width=440, height=270, left=56, right=12, bottom=38)
+# The chart's own viewBox: about the width it is drawn at in a 600-pixel frame (60% of it),
+# so its 12.5-unit text is at least 10 CSS px there and when the frame is 100% of a column.
+CHART_FRAME = charts.Frame(width=360, height=240, left=54, right=12, top=14, bottom=40)
 MAX_ECHO = 100  # characters of a bad option value quoted back
 
 
@@ -110,7 +110,7 @@ def embed_context(
     opts: OptionReading,
     catalog: Catalog,
 ) -> dict[str, Any]:
-    context = summary_context(reading, result)
+    context = summary_context(reading, result, catalog)
     scenario_items = [
         (k, v) for k, v in request.query_params.multi_items() if not k.startswith(PREFIX)
     ]

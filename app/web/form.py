@@ -12,7 +12,10 @@ a price that is required and missing) are there no results, just the errors.
 
 from __future__ import annotations
 
+import dataclasses
+import decimal
 import math
+import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -408,6 +411,8 @@ class Reading:
     errors: list[FieldError]  # every problem, in the order found
     ignored: list[str]  # dotted names left at their defaults because of an error
     scenario: Scenario | None  # what was computed (None: nothing could be)
+    # What a humanely typed number was read as ("2M" -> "2000000"), shown under the field.
+    normalised: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def error_for(self, name: str) -> FieldError | None:
         return next((e for e in self.errors if e.field == name), None)
@@ -450,6 +455,77 @@ def _merge(errors: Iterable[FieldError]) -> list[FieldError]:
     return list(merged.values())
 
 
+# --- numbers as people type them --------------------------------------------------------
+
+_SUFFIXES = {"k": 3, "m": 6, "b": 9}  # powers of ten
+_PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def humane_number(text: str, unit: str) -> tuple[str | None, str | None]:
+    """("2000000", None) for "2,000,000", "2M", "2m" or "2 million"; ("0.6", None) for
+    "60%" in a fraction field; (None, reason) for what is ambiguous or not a number; and
+    (text, None) unchanged for a plain number or anything the model should judge itself
+    (so its own message names the problem).
+
+    Thousands separators must group by three ("1,5" could be 1.5 or 15: refused); a suffix is
+    k, M or B (any case: a cost field has no use for milli); a percentage only in a field whose
+    unit is a fraction."""
+    t = text.strip().replace("\u00a0", " ").replace("_", "")
+    if t == "" or _PLAIN.fullmatch(t):
+        return text, None
+    low = t.lower()
+    factor = 0  # a power of ten: exact in decimal, so 1.1k is 1100, not 1100.0000000000002
+    percent = False
+    if low.endswith("%"):
+        percent, low = True, low[:-1].strip()
+    for word, size in (("thousand", 3), ("million", 6), ("billion", 9), ("bn", 9)):
+        if low.endswith(word):
+            factor, low = size, low[: -len(word)].strip()
+            break
+    else:
+        if low[-1:] in _SUFFIXES and len(low) > 1:
+            factor, low = _SUFFIXES[low[-1]], low[:-1].strip()
+    if low.startswith("$"):
+        low = low[1:].strip()
+    if "," in low:
+        if not _GROUPED.fullmatch(low):
+            return None, (
+                f"'{text.strip()}' is ambiguous: a comma groups thousands (2,000,000) and a dot "
+                "marks decimals (1.5)"
+            )
+        low = low.replace(",", "")
+    if not _PLAIN.fullmatch(low):
+        return text, None  # not a number at all: the model says why
+    if percent:
+        if factor:
+            return None, f"'{text.strip()}' mixes a percentage with a k/M/B suffix"
+        if not unit.startswith("fraction"):
+            return (
+                None,
+                f"'{text.strip()}': a percentage is only for rates (this field is in {unit})",
+            )
+        factor = -2
+    exact = decimal.Decimal(low).scaleb(factor)
+    if not exact.is_finite() or abs(exact) > decimal.Decimal("1e300"):
+        return text, None
+    if exact == exact.to_integral_value():
+        return str(int(exact)), None
+    return format(exact.normalize(), "f"), None
+
+
+def _normalise(key: str, value: str) -> tuple[str | None, FieldError | None]:
+    spec = ALL_INPUTS.get(key)
+    if spec is None or spec.kind != "number":
+        return value, None
+    normal, reason = humane_number(value, spec.unit)
+    if reason is not None:
+        return None, FieldError(
+            field=key, reason=reason, type="ambiguous_number", input=value[:200]
+        )
+    return normal, None
+
+
 def read(
     items: Sequence[tuple[str, str]],
     price: Any,
@@ -466,6 +542,8 @@ def read(
     raw: dict[str, str] = {}
     errors: list[FieldError] = []
     good: list[tuple[str, str]] = []
+    ignored: list[str] = []
+    normalised: dict[str, str] = {}
     for key, value in items:
         try:
             nest([(key, value)])
@@ -473,13 +551,20 @@ def read(
             errors.extend(exc.errors)
             continue
         raw[key] = value
-        good.append((key, value))
+        normal, problem = _normalise(key, value)
+        if problem is not None:
+            errors.append(problem)
+            ignored.append(key)
+            continue
+        assert normal is not None
+        if normal != value:
+            normalised[key] = normal
+        good.append((key, normal))
     try:
         data = nest(good)
     except InvalidInput as exc:  # a name used both as a value and as a group
         errors.extend(exc.errors)
-        return Reading(raw, _merge(errors), [], None), None
-    ignored: list[str] = []
+        return Reading(raw, _merge(errors), ignored, None, normalised), None
     # Each round removes at least one given field, so this ends; the bound is a backstop.
     for _ in range(len(good) + 2):
         try:
@@ -489,18 +574,21 @@ def read(
             removed = _drop(data, found, ignored)
             errors.extend(found)
             if not removed:
-                return Reading(raw, _merge(errors), ignored, None), None
+                return Reading(raw, _merge(errors), ignored, None, normalised), None
             continue
         try:
             # The candidates page reads a CandidatesScenario: Reading only passes it back.
-            return Reading(raw, _merge(errors), ignored, scenario), price(scenario)  # type: ignore[arg-type]
+            return (  # type: ignore[arg-type]
+                Reading(raw, _merge(errors), ignored, scenario, normalised),
+                price(scenario),
+            )
         except ScenarioError as exc:
             found = errors_from_issues(exc.issues)
             removed = _drop(data, found, ignored)
             errors.extend(found)
             if not removed:
-                return Reading(raw, _merge(errors), ignored, None), None
-    return Reading(raw, _merge(errors), ignored, None), None
+                return Reading(raw, _merge(errors), ignored, None, normalised), None
+    return Reading(raw, _merge(errors), ignored, None, normalised), None
 
 
 def _drop(data: dict[str, Any], found: list[FieldError], ignored: list[str]) -> bool:

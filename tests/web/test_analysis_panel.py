@@ -83,7 +83,7 @@ def test_results_fragment_only_links_the_panel_loaded_lazily_and_synced(
     tag = html.unescape(loader.group(0))
     assert 'hx-trigger="revealed"' in tag and 'hx-swap="outerHTML"' in tag
     # A newer form request aborts a panel request in flight: both sync on the form.
-    assert 'hx-sync="#scenario:replace"' in tag
+    assert 'hx-sync="#scenario:queue all"' in tag
     url = re.search(r'hx-get="([^"]+)"', tag)
     assert url
     assert urlsplit(url.group(1)).path == "/analysis"
