@@ -132,7 +132,7 @@ class Line:
 
 @dataclass(frozen=True)
 class Marker:
-    kind: Literal["break_even", "current", "payback", "percentile"]
+    kind: Literal["break_even", "current", "payback", "percentile", "event"]
     x: float
     label: str
     anchor: Literal["start", "end"]  # which side of the line the label sits on
@@ -416,6 +416,15 @@ def cumulative_chart(curves: Curves, frame: Frame | None = None) -> LineChart:
         markers.append(
             Marker("payback", x, f"pays back: month {curves.payback_month}", _anchor(x, frame))
         )
+    # The calendar's events: a labelled tick per month where a price changed, a model was
+    # switched or a migration paid ("prompted: switch"), both arms' in one label.
+    by_month: dict[int, list[str]] = {}
+    for event in curves.events:
+        words = ", ".join(EVENT_WORDS[c] for c in event.codes if c in EVENT_WORDS)
+        by_month.setdefault(event.month, []).append(f"{event.arm}: {words}")
+    for month, texts in sorted(by_month.items()):
+        x = sx(month)
+        markers.append(Marker("event", x, "; ".join(texts), _anchor(x, frame)))
     markers = place_markers(markers, frame)
     return LineChart(
         frame=frame,
@@ -692,6 +701,10 @@ def histogram_chart(
         zero_x=zero_x,
         markers=markers,
     )
+
+
+# What a calendar event is called on the cumulative chart (a migration goes with a switch).
+EVENT_WORDS = {"price_change": "price change", "shutdown_switch": "switch"}
 
 
 # --- several candidates -----------------------------------------------------------------

@@ -336,7 +336,7 @@ def results_context(
         breakdown_chart=charts.breakdown_chart(comparison, BREAKDOWN_FRAME),
         breakdown=view.breakdown_rows(comparison),
         volume_rows=view.volume_rows(curve),
-        cumulative_rows=view.cumulative_rows(curve),
+        cumulative_rows=view.cumulative_rows(curve, comparison),
     )
     return ctx
 

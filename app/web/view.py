@@ -82,11 +82,27 @@ def volume_rows(curves: Curves, every: int = 6) -> list[tuple[str, str, str]]:
     return [(count(p.volume), usd(p.prompted), usd(p.finetuned)) for p in curves.volume[::every]]
 
 
-def cumulative_rows(curves: Curves) -> list[tuple[int, str, str, bool]]:
-    """(month, prompted USD, fine-tuned USD, is the payback month) for every month."""
+def cumulative_rows(
+    curves: Curves, comparison: Comparison
+) -> list[tuple[int, str, str, bool, str, str]]:
+    """(month, prompted USD, fine-tuned USD, is the payback month, the model that priced
+    each arm's month) for every month."""
     payback = curves.payback_month
     return [
-        (p.month, usd(p.prompted), usd(p.finetuned), p.month == payback) for p in curves.cumulative
+        (
+            p.month,
+            usd(p.prompted),
+            usd(p.finetuned),
+            p.month == payback,
+            pr.model or "your prices",
+            ft.model or "your prices",
+        )
+        for p, pr, ft in zip(
+            curves.cumulative,
+            comparison.prompted.monthly,
+            comparison.finetuned.monthly,
+            strict=True,
+        )
     ]
 
 

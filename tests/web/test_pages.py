@@ -267,9 +267,11 @@ def test_chart_data_tables_list_the_apis_curves_and_mark_the_payback_month(
     assert [c for _, c in volume] == [
         [count(p["volume"]), usd(p["prompted"]), usd(p["finetuned"])] for p in curves["volume"][::6]
     ]
-    assert [c for _, c in cumulative] == [
+    assert [c[:3] for _, c in cumulative] == [
         [str(p["month"]), usd(p["prompted"]), usd(p["finetuned"])] for p in curves["cumulative"]
     ]
+    # The fourth column names the row that priced each arm's month (none: every price given).
+    assert {c[3] for _, c in cumulative} == {"your prices / your prices"}
     marked = [i for i, (attrs, _) in enumerate(cumulative) if 'class="payback"' in attrs]
     assert marked == [10]  # the hand-computed payback month
 
