@@ -20,13 +20,21 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api import cache
+from app.api.candidates import run_candidates
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError, errors_from_pydantic
 from app.domain import charts
+from app.domain.candidates import (
+    CandidatesComparison,
+    CandidatesScenario,
+    Costed,
+    candidate_curves,
+)
 from app.domain.comparison import Comparison
 from app.domain.engine import Resolved
 from app.pricing import Catalog
 from app.templating import templates
+from app.web import candidates as candidates_page
 from app.web import form
 from app.web.pages import field_view, summary_context
 
@@ -137,6 +145,40 @@ def embed_context(
     return context
 
 
+def candidates_embed_context(
+    request: Request,
+    reading: form.Reading,
+    result: tuple[Costed, CandidatesComparison] | None,
+    opts: OptionReading,
+    catalog: Catalog,
+) -> dict[str, Any]:
+    """Several candidates in the frame: the ranking, and the volume chart with the ranges
+    where each is cheapest (embed.chart=cumulative draws every candidate's cumulative cost)."""
+    context = candidates_page.results_context(reading, result)
+    scenario_items = [
+        (k, v) for k, v in request.query_params.multi_items() if not k.startswith(PREFIX)
+    ]
+    context.update(
+        candidates_mode=True,
+        options=opts.options,
+        option_errors=opts.errors,
+        calculator_query=urlencode(scenario_items),
+    )
+    if result is not None:
+        curve = candidate_curves(*result)
+        context["embed_chart"] = (
+            charts.candidate_cumulative_chart(curve, CHART_FRAME)
+            if opts.options.chart == "cumulative"
+            else charts.candidate_volume_chart(curve, CHART_FRAME)
+        )
+    if opts.options.inputs:
+        context["inputs"] = [field_view(form.ALL_INPUTS[name], reading, catalog) for name in INPUTS]
+        context["hidden"] = [
+            (k, v) for k, v in request.query_params.multi_items() if k not in INPUTS
+        ]
+    return context
+
+
 @router.get("/embed", response_class=HTMLResponse)
 async def read_embed(request: Request, catalog: CatalogDep) -> Response:
     """A compact view of a scenario for an iframe; an htmx request gets only its results."""
@@ -144,12 +186,22 @@ async def read_embed(request: Request, catalog: CatalogDep) -> Response:
     if (hit := cache.responses.get(key)) is not None:
         return hit  # a wiki page with an embed is opened by many readers: same URL
     opts, scenario_items = read_options(request.query_params.multi_items())
-    reading, result = form.read(scenario_items, lambda scenario: run_compare(scenario, catalog))
-    context = embed_context(request, reading, result, opts, catalog)
     fragment = (
         "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
     )
-    template = "_partials/_embed_results.html" if fragment else "embed.html"
+    if candidates_page.wants_candidates(scenario_items):
+        reading, result = form.read(
+            scenario_items,
+            lambda scenario: run_candidates(scenario, catalog),
+            model=CandidatesScenario,
+            prepare=candidates_page.listed,
+        )
+        context = candidates_embed_context(request, reading, result, opts, catalog)
+        template = "_partials/_embed_candidates.html" if fragment else "embed.html"
+    else:
+        reading, result = form.read(scenario_items, lambda s: run_compare(s, catalog))
+        context = embed_context(request, reading, result, opts, catalog)
+        template = "_partials/_embed_results.html" if fragment else "embed.html"
     status = 422 if reading.errors or opts.errors else 200
     response = templates.TemplateResponse(request, template, context, status_code=status)
     response.headers["Vary"] = "HX-Request"

@@ -173,3 +173,16 @@ def test_an_old_two_arm_link_still_opens_the_same_view(page: Any, base_url: str)
         page.locator("#to-candidates").click()
     assert _ids_in(page) == ["prompted", "finetuned"]
     assert page.locator("#f-candidates-0-static_prompt_tokens").input_value() == "6000"
+
+
+def test_the_embed_shows_the_ranking_and_the_envelope(client: TestClient) -> None:
+    r = client.get("/embed?" + urlencode(CARDS))
+    assert r.status_code == 200
+    api = client.get("/api/v1/candidates?" + urlencode(CARDS)).json()
+    for cid in api["ranking"]:
+        assert f'<tr data-candidate="{cid}">' in r.text
+    assert 'class="band band-s' in r.text and api["recommendation"]["headline"] in r.text
+    assert "Open these candidates in Tune or Prompt" in r.text
+    slid = client.get("/embed?" + urlencode(CARDS) + "&embed.inputs=true")
+    assert 'name="workload.queries_per_month"' in slid.text
+    assert 'name="candidates.2.core" value="lora"' in slid.text  # carried as a hidden field

@@ -58,6 +58,16 @@ SMALLEST_CHART_TEXT = """(root) => {
   return found.length ? found[0] : null;
 }"""
 
+# Four candidates, a hybrid among them (the candidates page and its embed).
+CANDIDATES = (
+    "workload.queries_per_month=300000&candidates.0.id=now&candidates.0.kind=prompted"
+    "&candidates.0.prices.input=2&candidates.0.prices.output=8&candidates.1.id=lora"
+    "&candidates.1.kind=finetuned&candidates.1.prices.input=0.8&candidates.1.prices.output=3.2"
+    "&candidates.1.training.price_per_mtok=5&candidates.2.id=mix&candidates.2.kind=hybrid"
+    "&candidates.2.core=lora&candidates.2.fallback=now&candidates.3.id=cheap"
+    "&candidates.3.kind=prompted&candidates.3.prices.input=0.4&candidates.3.prices.output=1.6"
+)
+
 OVERFLOW = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 OPEN_FOLDS = "() => document.querySelectorAll('details').forEach((d) => { d.open = true; })"
@@ -147,8 +157,20 @@ def test_layout_with_every_fold_open(
         "/embed?workload.queries_per_month=2000000&embed.inputs=true",
         "/embed?workload.queries_per_month=2000000&embed.theme=dark&embed.chart=cumulative",
         "/memo?" + FULL[2:],
+        "/?" + CANDIDATES,
+        "/embed?" + CANDIDATES + "&embed.inputs=true",
     ],
-    ids=["page", "page-ranges", "page-self-hosted", "embed", "embed-inputs", "embed-dark", "memo"],
+    ids=[
+        "page",
+        "page-ranges",
+        "page-self-hosted",
+        "embed",
+        "embed-inputs",
+        "embed-dark",
+        "memo",
+        "candidates",
+        "candidates-embed",
+    ],
 )
 def test_axe_finds_no_violation(context_for: Any, base_url: str, path: str) -> None:
     ctx = context_for(viewport={"width": 1300, "height": 900}, bypass_csp=True)
