@@ -26,9 +26,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from app.api.analysis import RANGE_PREFIX
+from app.api.candidates import run_candidates
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError
 from app.domain import charts
+from app.domain.candidates import CandidatesScenario
 from app.domain.comparison import ArmResult, Comparison, Curves
 from app.domain.engine import Resolved, curves
 from app.domain.formatting import count, usd, usd_fine
@@ -38,6 +40,7 @@ from app.domain.variation import get_value
 from app.pricing import Catalog
 from app.templating import templates
 from app.web import analysis, form, links, view
+from app.web import candidates as candidates_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -775,6 +778,16 @@ def read_memo(
 ) -> Response:
     """The decision memo of a scenario: printable HTML, or Markdown with format=md."""
     items = [(k, v) for k, v in request.query_params.multi_items() if k != "format"]
+    if candidates_page.wants_candidates(items):
+        reading_c, result_c = form.read(
+            items,
+            lambda s: run_candidates(s, catalog),
+            model=CandidatesScenario,
+            prepare=candidates_page.listed,
+        )
+        from app.web import candidates_memo  # it borrows this module's Markdown helpers
+
+        return candidates_memo.render(request, items, reading_c, result_c, catalog, format)
     scenario_items, raw_ranges = analysis.split(items)
     reading, result = form.read(scenario_items, lambda s: run_compare(s, catalog))
     status = 422 if reading.errors else 200

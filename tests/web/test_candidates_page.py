@@ -186,3 +186,33 @@ def test_the_embed_shows_the_ranking_and_the_envelope(client: TestClient) -> Non
     slid = client.get("/embed?" + urlencode(CARDS) + "&embed.inputs=true")
     assert 'name="workload.queries_per_month"' in slid.text
     assert 'name="candidates.2.core" value="lora"' in slid.text  # carried as a hidden field
+
+
+def test_the_memo_covers_every_candidate_and_its_frozen_link_reproduces_it(
+    client: TestClient,
+) -> None:
+    catalog_cards = [
+        ("workload.queries_per_month", "300000"),
+        ("workload.start_date", "2026-12-01"),
+        ("candidates.0.id", "now"),
+        ("candidates.0.kind", "prompted"),
+        ("candidates.0.model", "gpt-6.2-sol"),
+        *[(k, v) for k, v in CARDS if k.startswith(("candidates.1.", "candidates.2."))],
+    ]
+    api = client.get("/api/v1/candidates?" + urlencode(catalog_cards)).json()
+    html = client.get("/memo?" + urlencode(catalog_cards)).text
+    for c in api["candidates"]:
+        assert f'<tr data-candidate="{c["id"]}">' in html
+    text = client.get("/memo?" + urlencode([*catalog_cards, ("format", "md")])).text
+    assert text.startswith("# Several candidates compared")
+    assert "## Prices used" in text and "gpt-6.2-sol" in text and "provider" in text
+    frozen = next(line for line in text.splitlines() if line.startswith("With these prices: "))
+    link = frozen.removeprefix("With these prices: ").split(" ", 1)[0]
+    items = parse_qsl(urlsplit(link).query)
+    assert ("candidates.0.prices.input", "2.0") in items or any(
+        k == "candidates.0.prices.input" for k, _ in items
+    )
+    again = client.get("/api/v1/candidates?" + urlencode(items)).json()
+    assert [c["total_cost"] for c in again["candidates"]] == [
+        c["total_cost"] for c in api["candidates"]
+    ]
