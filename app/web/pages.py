@@ -17,11 +17,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic_core import PydanticUndefined
 
 from app.api import cache
-from app.assets import root_path
 from app.api.analysis import RANGE_PREFIX
 from app.api.deps import CatalogDep, run_compare
 from app.api.errors import FieldError
 from app.api.tokens import counter_view
+from app.assets import root_path
 from app.domain import charts
 from app.domain.comparison import Comparison, Curves
 from app.domain.engine import Resolved, ScenarioError, curves
