@@ -578,10 +578,8 @@ def read(
             continue
         try:
             # The candidates page reads a CandidatesScenario: Reading only passes it back.
-            return (  # type: ignore[arg-type]
-                Reading(raw, _merge(errors), ignored, scenario, normalised),
-                price(scenario),
-            )
+            reading = Reading(raw, _merge(errors), ignored, scenario, normalised)  # type: ignore[arg-type]
+            return reading, price(scenario)
         except ScenarioError as exc:
             found = errors_from_issues(exc.issues)
             removed = _drop(data, found, ignored)
