@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from app.domain.comparison import Approach, BreakEven, Reason, Recommendation, Warning
 from app.domain.formatting import count, usd
+from app.domain.scenario import Factors
 
 if TYPE_CHECKING:
     from app.domain.candidates import CandidateResult, Costed, Segment
@@ -24,6 +25,36 @@ LIFECYCLE_CODES = (
     "fine_tuning_closed",
     "retraining_after_closure",
 )
+
+
+def factor_reasons(f: Factors) -> list[Reason]:
+    """The decision factors' reasons, whatever the costs (DECISION_FRAMEWORK.md)."""
+    out = []
+    if f.requirements_volatility == "high":
+        out.append(
+            Reason(
+                code="requirements_change_often",
+                text="Requirements change often: a prompt changes in minutes, a fine-tuned model locks behaviour in until the next training run.",
+                fields=["factors.requirements_volatility"],
+            )
+        )
+    if f.strict_format:
+        out.append(
+            Reason(
+                code="strict_format",
+                text="A strict output format is learnt more reliably by fine-tuning than asked for in a prompt.",
+                fields=["factors.strict_format"],
+            )
+        )
+    if f.specialised_domain:
+        out.append(
+            Reason(
+                code="specialised_domain",
+                text="A specialised vocabulary favours fine-tuning.",
+                fields=["factors.specialised_domain"],
+            )
+        )
+    return out
 
 
 def _crossing_month(volumes: Sequence[float], volume: float | None) -> int | None:
@@ -125,24 +156,7 @@ def recommend(
             "factors.min_examples",
         )
     volatile = f.requirements_volatility == "high"
-    if volatile:
-        add(
-            "requirements_change_often",
-            "Requirements change often: a prompt changes in minutes, a fine-tuned model locks behaviour in until the next training run.",
-            "factors.requirements_volatility",
-        )
-    if f.strict_format:
-        add(
-            "strict_format",
-            "A strict output format is learnt more reliably by fine-tuning than asked for in a prompt.",
-            "factors.strict_format",
-        )
-    if f.specialised_domain:
-        add(
-            "specialised_domain",
-            "A specialised vocabulary favours fine-tuning.",
-            "factors.specialised_domain",
-        )
+    reasons.extend(factor_reasons(f))
     if s.prompted.static_prompt_tokens >= LONG_PROMPT_TOKENS:
         add(
             "long_prompt",
@@ -320,24 +334,7 @@ def recommend_candidates(
             )
     labels = {r.id: _label(r) for r in results}
     add("cheapest_by_volume", envelope_text(segments, labels), "workload.queries_per_month")
-    if f.requirements_volatility == "high":
-        add(
-            "requirements_change_often",
-            "Requirements change often: a prompt changes in minutes, a fine-tuned model locks behaviour in until the next training run.",
-            "factors.requirements_volatility",
-        )
-    if f.strict_format:
-        add(
-            "strict_format",
-            "A strict output format is learnt more reliably by fine-tuning than asked for in a prompt.",
-            "factors.strict_format",
-        )
-    if f.specialised_domain:
-        add(
-            "specialised_domain",
-            "A specialised vocabulary favours fine-tuning.",
-            "factors.specialised_domain",
-        )
+    reasons.extend(factor_reasons(f))
     for warn in warnings:
         if warn.code in LIFECYCLE_CODES:
             add("lifecycle", warn.message, warn.field or "candidates")

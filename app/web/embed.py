@@ -137,12 +137,17 @@ def embed_context(
             else charts.volume_chart(curve, CHART_FRAME)
         )
     if opts.options.inputs:
-        context["inputs"] = [field_view(form.ALL_INPUTS[name], reading, catalog) for name in INPUTS]
-        # Everything else in the query travels with each htmx request as hidden fields.
-        context["hidden"] = [
-            (k, v) for k, v in request.query_params.multi_items() if k not in INPUTS
-        ]
+        context.update(slider_inputs(request, reading, catalog))
     return context
+
+
+def slider_inputs(request: Request, reading: form.Reading, catalog: Catalog) -> dict[str, Any]:
+    """The sliders of embed.inputs=true; everything else in the query travels with each
+    htmx request as hidden fields."""
+    return {
+        "inputs": [field_view(form.ALL_INPUTS[name], reading, catalog) for name in INPUTS],
+        "hidden": [(k, v) for k, v in request.query_params.multi_items() if k not in INPUTS],
+    }
 
 
 def candidates_embed_context(
@@ -172,10 +177,7 @@ def candidates_embed_context(
             else charts.candidate_volume_chart(curve, CHART_FRAME)
         )
     if opts.options.inputs:
-        context["inputs"] = [field_view(form.ALL_INPUTS[name], reading, catalog) for name in INPUTS]
-        context["hidden"] = [
-            (k, v) for k, v in request.query_params.multi_items() if k not in INPUTS
-        ]
+        context.update(slider_inputs(request, reading, catalog))
     return context
 
 
