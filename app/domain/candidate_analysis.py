@@ -55,7 +55,7 @@ from app.domain.uncertainty import (
     draw,
     summarise,
 )
-from app.domain.variation import get_value, numeric_fields
+from app.domain.variation import dated, get_value, numeric_fields
 from app.pricing.catalog import Catalog
 
 DEFAULT_CANDIDATE_SAMPLES = 5_000
@@ -190,10 +190,7 @@ def candidate_sensitivity(
 ) -> tuple[str, Sensitivity]:
     """The tornado for the leading candidate against the baseline: (leader id, tornado)."""
     bounds = bounds or {}
-    start = scenario.workload.start_date or today or date.today()
-    scenario = scenario.model_copy(
-        update={"workload": scenario.workload.model_copy(update={"start_date": start})}
-    )
+    scenario = dated(scenario, today)  # one calendar for every variation
     costed = cost(scenario, catalog, today)
     scenario = _pinned(scenario, costed)
     costed = cost(scenario, catalog, today)
@@ -342,10 +339,7 @@ def simulate_candidates(
     if issues:
         raise ScenarioError(issues)
     seed = secrets.randbits(63) if seed is None else seed
-    start = scenario.workload.start_date or today or date.today()
-    scenario = scenario.model_copy(
-        update={"workload": scenario.workload.model_copy(update={"start_date": start})}
-    )
+    scenario = dated(scenario, today)  # one calendar for every variation
     scenario = _pinned(scenario, cost(scenario, catalog, today))
     at_mode = scenario
     for name, r in ranges.items():

@@ -31,6 +31,7 @@ from app.domain.scenario import Scenario
 from app.domain.variation import (
     NOT_VARIABLE,
     Outcome,
+    dated,
     get_value,
     missing_group,
     numeric_fields,
@@ -302,11 +303,7 @@ def sensitivity(
 ) -> Sensitivity:
     """The tornado for `scenario`: default inputs plus any with explicit `bounds`."""
     bounds = bounds or {}
-    # One start date for every bar: the calendar is part of the scenario being varied.
-    start = scenario.workload.start_date or today or date.today()
-    scenario = scenario.model_copy(
-        update={"workload": scenario.workload.model_copy(update={"start_date": start})}
-    )
+    scenario = dated(scenario, today)  # one calendar for every variation
     issues = check_bounds(bounds)
     if issues:
         raise ScenarioError(issues)

@@ -40,6 +40,7 @@ from app.domain.solve import Steps, first_root
 from app.domain.variation import (
     NOT_VARIABLE,
     Outcome,
+    dated,
     get_value,
     missing_group,
     numeric_fields,
@@ -651,11 +652,7 @@ def run(
     if issues:
         raise ScenarioError(issues)
     seed = secrets.randbits(63) if seed is None else seed
-    # One start date for every sample: the calendar is part of the scenario being sampled.
-    start = scenario.workload.start_date or today or date.today()
-    scenario = scenario.model_copy(
-        update={"workload": scenario.workload.model_copy(update={"start_date": start})}
-    )
+    scenario = dated(scenario, today)  # one calendar for every variation
     pinned = pin_models(scenario, resolve(scenario, catalog))
     at_mode = with_values(pinned, {k: r.mode for k, r in ranges.items()})
     resolved = resolve(at_mode, catalog)

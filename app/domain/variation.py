@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -25,6 +26,8 @@ from app.domain.engine import (
 )
 from app.domain.scenario import Scenario
 from app.pricing.catalog import Catalog
+
+M = TypeVar("M", bound=BaseModel)
 
 # Inputs that cannot be given as a range, and why (reported to the caller as the reason).
 NOT_VARIABLE = {
@@ -203,3 +206,11 @@ def outcome(resolved: Resolved) -> Outcome:
 
 def outcome_of(scenario: Scenario, catalog: Catalog) -> Outcome:
     return outcome(resolve(scenario, catalog))
+
+
+def dated(scenario: M, today: date | None = None) -> M:
+    """The scenario with its start date set (today when not given): an analysis varies many
+    copies of one scenario, and all of them must sit on the same calendar."""
+    start = scenario.workload.start_date or today or date.today()  # type: ignore[attr-defined]
+    workload = scenario.workload.model_copy(update={"start_date": start})  # type: ignore[attr-defined]
+    return scenario.model_copy(update={"workload": workload})
