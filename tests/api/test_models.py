@@ -419,3 +419,26 @@ def test_unknown_model_suggests_only_offered_rows(
 ) -> None:
     error = client.get("/api/v1/models/acme-ol").json()["errors"][0]
     assert "acme-old" not in error["suggestions"]
+
+
+def test_the_shipped_catalog_prices_six_routes_from_three_providers_open_for_a_year(
+    client: TestClient,
+) -> None:
+    # Computed from today's date, so it keeps holding (or fails) as routes close and the
+    # catalog changes: a lead can price at least six fine-tuning routes, at three providers
+    # or more, that take new jobs for the next year, without entering a quote.
+    from datetime import date, timedelta
+
+    through = (date.today() + timedelta(days=366)).isoformat()
+    r = client.get(
+        "/api/v1/models",
+        params={"kind": "fine_tuned", "open_for_fine_tuning_until": through},
+    )
+    assert r.status_code == 200
+    priced = [m for m in r.json()["models"] if not m["quote_required"]]
+    assert len(priced) >= 6, [m["id"] for m in priced]
+    assert len({m["provider"] for m in priced}) >= 3, [m["id"] for m in priced]
+    for m in priced:
+        assert m["source"] and m["as_of"] and m["confidence"] in ("provider", "secondary")
+        training = m["training"]
+        assert training["price_per_mtok"] is not None or training["price_per_hour"] is not None
