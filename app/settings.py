@@ -82,6 +82,15 @@ class Settings(BaseSettings):
         "accept br; chosen by bench/compression.py (docs/performance.md).",
     )
 
+    input_delay_ms: int = Field(
+        default=30,
+        ge=0,
+        le=2_000,
+        description="Milliseconds the page's form waits after the last keystroke or slider "
+        "step before it asks for new results (htmx's debounce); a newer request cancels one "
+        "still in flight. Chosen by bench/slider.py (docs/performance.md).",
+    )
+
     host: str = Field(
         default="127.0.0.1",
         description="Address `python -m app` listens on; 0.0.0.0 in the container image.",

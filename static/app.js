@@ -105,8 +105,8 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
-  // htmx listens on the form and waits 150 ms before it reads the fields, so the paired
-  // number field is up to date by the time the request is built.
+  // htmx listens on the form and waits INPUT_DELAY_MS before it reads the fields; this handler
+  // runs first, so the paired number field is up to date by the time the request is built.
   document.addEventListener("input", function (e) {
     var t = e.target;
     if (!(t instanceof HTMLInputElement)) return;

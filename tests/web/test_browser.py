@@ -164,6 +164,33 @@ def test_a_slider_move_is_one_request(page: Any, base_url: str) -> None:
     assert app_requests[0].startswith(base_url + "/?")
 
 
+def test_a_burst_of_slider_steps_ends_on_the_last_value(page: Any, base_url: str) -> None:
+    """Steps faster than the form's debounce (INPUT_DELAY_MS) are one move: the page asks
+    at most once a step, and whatever was sent, the results end on the last value (a newer
+    request replaces one in flight, hx-sync="this:replace")."""
+    page.goto(base_url + "/")
+    page.wait_for_load_state("networkidle")
+    watch = Watch(page)
+    slider = page.locator("#f-workload-queries_per_month-slider")
+    slider.focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    field = page.locator("#f-workload-queries_per_month")
+    last = field.input_value()
+    page.wait_for_function(
+        "(v) => { const a = document.querySelector('#results .links a[type=\"application/json\"]');"
+        " return a && new URL(a.href).searchParams.get('workload.queries_per_month') === v; }",
+        arg=last,
+        timeout=10_000,
+    )
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    moves = [u for u in watch.requests if u.startswith(base_url + "/?")]
+    assert 1 <= len(moves) <= 6, moves
+    assert _query(moves[-1])["workload.queries_per_month"] == last
+    assert _query(page.url)["workload.queries_per_month"] == last
+
+
 def test_catalog_pickers_fill_the_self_hosted_fields(page: Any, base_url: str) -> None:
     watch = Watch(page)
     page.goto(base_url + "/")
