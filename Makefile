@@ -9,7 +9,7 @@ ENCODINGS := .cache/tiktoken/.verified
 export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
 comma := ,
 
-.PHONY: run test lint fmt bench soak setup browser calc wrk image image-test base-image clean prices-report
+.PHONY: run test lint fmt bench bench-slider soak setup browser calc wrk image image-test base-image clean prices-report
 
 # Reinstall only when the project's dependencies change.
 # constraints.txt pins the exact versions the suite was run with.
@@ -75,6 +75,11 @@ wrk:
 # BENCH_ARGS=--write-doc rewrites the table in docs/performance.md.
 bench: setup wrk
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# A slider move in Chromium, input to painted results (bench/slider.py);
+# SLIDER_ARGS="--delays 150,30 --write-doc" rewrites its table in docs/performance.md.
+bench-slider: setup browser
+	$(PY) bench/slider.py $(SLIDER_ARGS)
 
 # SOAK_ARGS="--seconds 300" for a longer run.
 soak: setup
