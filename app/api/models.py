@@ -101,9 +101,7 @@ def model_data(entry: ModelEntry, catalog: Catalog, today: date) -> dict[str, An
     upcoming = [c.from_ for c in entry.price_changes if c.from_ > today]
     data["next_price_change"] = min(upcoming).isoformat() if upcoming else None
     data["fine_tunable"] = catalog.is_fine_tunable(entry)
-    # A row is as old as its oldest price: the training price may be dated apart from the row.
-    training_as_of = entry.training.as_of if entry.training is not None else None
-    data["stale"] = _stale(min(d for d in (entry.as_of, training_as_of) if d is not None), today)
+    data["stale"] = _stale(entry.oldest_as_of, today)
     data["negotiated"] = catalog.is_negotiated(entry.id)
     sources: dict[str, Any] = {}
     for price_field in PRICE_FIELDS:

@@ -500,12 +500,6 @@ def _training_cost(
     raise ScenarioError([FieldIssue(f"{path}.training.price_per_mtok", reason)])
 
 
-def _as_of(entry: ModelEntry) -> date:
-    if entry.training is not None and entry.training.as_of is not None:
-        return min(entry.as_of, entry.training.as_of)
-    return entry.as_of
-
-
 @dataclass(frozen=True)
 class _Switch:
     month: int  # the month containing the shutdown date
@@ -732,7 +726,7 @@ def resolve_arm(
         model=entry.id if entry is not None else None,
         retrain_cost=retrain_cost,
         retrain_every=retrain_every,
-        as_of=min(_as_of(r) for r in used) if used and catalog_used else None,
+        as_of=min(r.oldest_as_of for r in used) if used and catalog_used else None,
         entry=entry,
         rows=tuple(rows),
         regimes=tuple(regime_inputs),

@@ -199,6 +199,13 @@ class ModelEntry(_Strict):
     confidence: Confidence
     notes: str | None = None
 
+    @property
+    def oldest_as_of(self) -> date:
+        """The date of the row's oldest price: a training price may be dated apart from it."""
+        if self.training is not None and self.training.as_of is not None:
+            return min(self.as_of, self.training.as_of)
+        return self.as_of
+
     @model_validator(mode="after")
     def _fine_tuned_rows_are_complete(self) -> ModelEntry:
         if self.kind == "fine_tuned":

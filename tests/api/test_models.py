@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -427,8 +428,6 @@ def test_the_shipped_catalog_prices_six_routes_from_three_providers_open_for_a_y
     # Computed from today's date, so it keeps holding (or fails) as routes close and the
     # catalog changes: a lead can price at least six fine-tuning routes, at three providers
     # or more, that take new jobs for the next year, without entering a quote.
-    from datetime import date, timedelta
-
     through = (date.today() + timedelta(days=366)).isoformat()
     r = client.get(
         "/api/v1/models",
