@@ -105,6 +105,20 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
+  // A control inside the form that asks for its own answer (the candidates' kind picker, whose
+  // request redirects to the redrawn page) must not also start the form's recompute: that
+  // answer would race the redirect, and its replaceState can cancel the navigation.
+  document.addEventListener(
+    "input",
+    function (e) {
+      var t = e.target;
+      if (t instanceof Element && t.hasAttribute("hx-get") && t.closest("form[hx-get]")) {
+        e.stopPropagation();
+      }
+    },
+    true
+  );
+
   // htmx listens on the form and waits INPUT_DELAY_MS before it reads the fields; this handler
   // runs first, so the paired number field is up to date by the time the request is built.
   document.addEventListener("input", function (e) {

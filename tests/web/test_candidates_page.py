@@ -155,8 +155,18 @@ def test_cards_add_remove_reorder_and_round_trip_the_url(page: Any, base_url: st
     assert watch.errors == []
     # A new kind redraws the card's inputs (this card's explicit prices now lack a training
     # price: the page answers 422 and asks for it).
-    with page.expect_navigation():
+    # The picker's own request redirects; the form does not also recompute (its answer would
+    # race the redirect).
+    htmx: list[str] = []
+    page.on(
+        "request",
+        lambda r: htmx.append(r.url) if r.headers.get("hx-request") == "true" else None,
+    )
+    with page.expect_navigation(url=lambda u: "candidates.2.kind=finetuned" in u):
         page.locator("#f-candidates-2-kind").select_option("finetuned")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(200)
+    assert len(htmx) == 1 and "action=refresh" in htmx[0], htmx
     assert page.locator("#f-candidates-2-training-examples").is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "candidates-page.png"), full_page=True)
