@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         le=100_000,
         description="Rendered GET answers each worker keeps in memory, by URL (0: none).",
     )
+    resolve_cache_size: int = Field(
+        default=256,
+        ge=0,
+        le=100_000,
+        description="Scenarios each worker keeps priced month by month, by everything but "
+        "their volume, growth and discount rate, so a dragged volume slider reprices only "
+        "the volumes (0: none).",
+    )
     request_time_limit: float = Field(
         default=5.0,
         gt=0,

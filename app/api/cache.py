@@ -18,6 +18,8 @@ from threading import Lock
 from fastapi import Request
 from fastapi.responses import Response
 
+from app.domain.engine import Resolved, resolve, volume_free_key
+from app.domain.scenario import Scenario
 from app.pricing import Catalog
 from app.settings import settings
 
@@ -81,4 +83,43 @@ class ResponseCache:
         return len(self._entries)
 
 
+class ResolveCache:
+    """Resolved arms by what `resolve` reads of a scenario, so a scenario that differs from
+    a recent one only in its volume, growth or discount rate (a dragged volume slider, a
+    spreadsheet's column of volumes) skips pricing the arms month by month, the dearest part
+    of a comparison, and reuses the volume curve computed from them (`Resolved.derived`)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        # Each entry holds its catalog, so the catalog's id in the key cannot be reused by
+        # another catalog (tests swap catalogs; the app loads one per process).
+        self._entries: OrderedDict[Hashable, tuple[Catalog, Resolved]] = OrderedDict()
+        self._lock = Lock()
+
+    def resolve(self, scenario: Scenario, catalog: Catalog, today: date) -> Resolved:
+        if self.maxsize <= 0:
+            return resolve(scenario, catalog, today)
+        key = (today, id(catalog), volume_free_key(scenario))
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+        if found is not None:
+            return found[1].at_volume(scenario)
+        resolved = resolve(scenario, catalog, today)  # a ScenarioError is not kept
+        with self._lock:
+            self._entries[key] = (catalog, resolved)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return resolved
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 responses = ResponseCache(settings.response_cache_size)
+resolved = ResolveCache(settings.resolve_cache_size)

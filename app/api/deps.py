@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.api import cache
 from app.api.errors import FieldError, InvalidInput
 from app.domain.comparison import Comparison
-from app.domain.engine import Resolved, compare_resolved, resolve
+from app.domain.engine import Resolved, compare_resolved
 from app.domain.scenario import Scenario
 from app.pricing import Catalog, get_catalog
 from app.settings import settings
@@ -27,11 +28,12 @@ CatalogDep = Annotated[Catalog, Depends(catalog_dependency)]
 
 def run_compare(scenario: Scenario, catalog: Catalog) -> tuple[Resolved, Comparison]:
     """The one computation, with the app's settings applied."""
-    resolved = resolve(scenario, catalog)
+    today = date.today()
+    resolved = cache.resolved.resolve(scenario, catalog, today)
     comparison = compare_resolved(
         resolved,
         catalog,
-        today=date.today(),
+        today=today,
         stale_after_days=settings.prices_stale_after_days,
     )
     return resolved, comparison

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from app.domain.comparison import Comparison, Curves
+from app.domain.comparison import Comparison, Curves, VolumePoint
 
 if TYPE_CHECKING:
     from app.domain.candidates import CandidateCurves
@@ -363,38 +363,64 @@ def _place(
 # --- the three charts -------------------------------------------------------------------
 
 
-def volume_chart(curves: Curves, frame: Frame | None = None) -> LineChart:
-    """Steady monthly cost of each arm against monthly volume, log-log."""
+@dataclass(frozen=True)
+class VolumeAxes:
+    """The volume chart without its markers: what the volume curve alone decides, so it is
+    the same for every volume of one scenario (app/web/pages.py keeps it with the arms)."""
+
+    frame: Frame
+    sx: Scale
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    lines: list[Line]
+    span: tuple[float, float]  # the curve's first and last volume
+
+
+def volume_axes(points: Sequence[VolumePoint], frame: Frame | None = None) -> VolumeAxes:
     frame = frame or Frame()
-    vols = [p.volume for p in curves.volume]
+    vols = [p.volume for p in points]
     sx = Scale(vols[0], vols[-1], frame.x0, frame.x1, log=True)
-    costs = [p.prompted for p in curves.volume] + [p.finetuned for p in curves.volume]
+    costs = [p.prompted for p in points] + [p.finetuned for p in points]
     y_lo, y_hi = decade_bounds(costs)
     sy = Scale(y_lo, y_hi, frame.y0, frame.y1, log=True)
-    lines = [
-        Line("prompted", "Prompted", _points(vols, [p.prompted for p in curves.volume], sx, sy)),
-        Line(
-            "finetuned", "Fine-tuned", _points(vols, [p.finetuned for p in curves.volume], sx, sy)
-        ),
-    ]
+    return VolumeAxes(
+        frame=frame,
+        sx=sx,
+        x_ticks=[Tick(sx(v), short_count(v)) for v in decade_ticks(vols[0], vols[-1])],
+        y_ticks=[Tick(sy(v), short_usd(v)) for v in decade_ticks(y_lo, y_hi, max_labels=6)],
+        lines=[
+            Line("prompted", "Prompted", _points(vols, [p.prompted for p in points], sx, sy)),
+            Line("finetuned", "Fine-tuned", _points(vols, [p.finetuned for p in points], sx, sy)),
+        ],
+        span=(vols[0], vols[-1]),
+    )
+
+
+def volume_chart(
+    curves: Curves, frame: Frame | None = None, axes: VolumeAxes | None = None
+) -> LineChart:
+    """Steady monthly cost of each arm against monthly volume, log-log. `axes`, when given,
+    must be `volume_axes(curves.volume, frame)`."""
+    axes = axes or volume_axes(curves.volume, frame)
+    frame, sx = axes.frame, axes.sx
+    lo, hi = axes.span
     markers: list[Marker] = []
     be = curves.break_even_volume
-    if be is not None and vols[0] <= be <= vols[-1]:
+    if be is not None and lo <= be <= hi:
         x = sx(be)
         markers.append(
             Marker("break_even", x, f"break-even {short_count(be)}/mo", _anchor(x, frame))
         )
     cur = curves.current_volume
-    if vols[0] <= cur <= vols[-1]:
+    if lo <= cur <= hi:
         x = sx(cur)
         markers.append(Marker("current", x, f"you: {short_count(cur)}/mo", _anchor(x, frame)))
-    markers = place_markers(markers, frame)
     return LineChart(
         frame=frame,
-        x_ticks=[Tick(sx(v), short_count(v)) for v in decade_ticks(vols[0], vols[-1])],
-        y_ticks=[Tick(sy(v), short_usd(v)) for v in decade_ticks(y_lo, y_hi, max_labels=6)],
-        lines=lines,
-        markers=markers,
+        x_ticks=axes.x_ticks,
+        y_ticks=axes.y_ticks,
+        lines=axes.lines,
+        markers=place_markers(markers, frame),
         x_label="queries per month (log scale)",
         y_label="USD per month (log scale)",
     )

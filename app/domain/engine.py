@@ -12,10 +12,10 @@ read the same months.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Literal
+from typing import Literal, cast
 
 from app.domain.calendar import Calendar
 from app.domain.comparison import (
@@ -965,11 +965,38 @@ def pair_break_even(
 
 @dataclass(frozen=True)
 class Resolved:
+    """Both arms priced month by month: everything of a comparison that does not depend on the
+    volume (`queries_per_month`, `monthly_growth`) or the discount rate."""
+
     scenario: Scenario
     prompted: ArmCosts
     finetuned: ArmCosts
     warnings: list[Warning]
     start: date
+    # What is computed from the arms alone (the volume curve, the volume chart's axes), kept
+    # with them: `at_volume` copies share it, so a slider dragged along the volume computes
+    # it once (app/api/cache.py keeps resolved arms across requests).
+    derived: dict[Hashable, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def at_volume(self, scenario: Scenario) -> Resolved:
+        """This resolution for `scenario`, which differs from ours at most in the fields
+        `resolve` does not read (see `volume_free_key`)."""
+        return replace(self, scenario=scenario)
+
+
+# The workload fields `resolve` never reads: a scenario that differs only in these resolves
+# to the same arms. compare_resolved and curves read them from `Resolved.scenario`.
+VOLUME_FIELDS = frozenset({"queries_per_month", "monthly_growth", "discount_rate"})
+
+
+def volume_free_key(scenario: Scenario) -> str:
+    """What `resolve` reads of a scenario, as one string: equal keys resolve equally. Which
+    price fields were given counts too (an arm with no model and some prices is priced by
+    them, not by the default model)."""
+    given = [sorted(scenario.prompted.prices.model_fields_set)]
+    given.append(sorted(scenario.finetuned.prices.model_fields_set))
+    body = scenario.model_dump_json(exclude={"workload": set(VOLUME_FIELDS)})
+    return f"{body}|{given}"
 
 
 def resolve(scenario: Scenario, catalog: Catalog, today: date | None = None) -> Resolved:
@@ -1082,14 +1109,17 @@ def curves(
 ) -> Curves:
     """Both curves: steady monthly cost against volume, and cumulative cost by month."""
     horizon = resolved.scenario.workload.horizon_months
-    volume = [
-        VolumePoint(
-            v,
-            resolved.prompted.steady_total(v) / horizon,
-            resolved.finetuned.steady_total(v) / horizon,
-        )
-        for v in log_volumes(volume_min, volume_max, points)
-    ]
+    key = ("volume_curve", points, volume_min, volume_max)
+    volume = cast("list[VolumePoint] | None", resolved.derived.get(key))
+    if volume is None:  # the arms alone fix it: computed once per resolution
+        volume = resolved.derived[key] = [
+            VolumePoint(
+                v,
+                resolved.prompted.steady_total(v) / horizon,
+                resolved.finetuned.steady_total(v) / horizon,
+            )
+            for v in log_volumes(volume_min, volume_max, points)
+        ]
     cumulative = [
         MonthPoint(p.month, p.cumulative, f.cumulative)
         for p, f in zip(comparison.prompted.monthly, comparison.finetuned.monthly, strict=True)

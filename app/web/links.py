@@ -8,11 +8,12 @@ link back all reopen with "None" selected.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from app.domain.comparison import Comparison
 from app.domain.engine import auto_epochs
@@ -47,8 +48,22 @@ def scenario_items(
     return items
 
 
+# What quote_plus never changes: nearly every dotted name and number of a scenario.
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _quote(text: str) -> str:
+    return text if _UNQUOTED.fullmatch(text) else quote_plus(text)
+
+
+def encode(items: list[tuple[str, str]]) -> str:
+    """urlencode(items) to the byte, without quoting what needs none (the results fragment
+    writes two of these on every slider move)."""
+    return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in items)
+
+
 def share_query(scenario: Scenario, raw: Mapping[str, str] | None = None) -> str:
-    return urlencode(scenario_items(scenario, raw))
+    return encode(scenario_items(scenario, raw))
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,7 @@ def frozen_items(
     catalog: Catalog,
     raw: Mapping[str, str] | None = None,
     today: date | None = None,
+    given: list[tuple[str, str]] | None = None,
 ) -> list[tuple[str, str]]:
     """The scenario with every price it used given explicitly, each arm's catalog model named
     (an arm with explicit prices and no model would drop its catalog row, and with it the
@@ -118,8 +134,9 @@ def frozen_items(
     and the calendar places dated prices and shutdowns from it).
 
     An arm whose prices change inside the horizon keeps its catalog prices: a request's price
-    wins in every month, so writing one would also cancel the change (docs/memo.md)."""
-    items = dict(scenario_items(scenario, raw))
+    wins in every month, so writing one would also cancel the change (docs/memo.md).
+    `given`: `scenario_items(scenario, raw)`, when the caller has it already."""
+    items = dict(given if given is not None else scenario_items(scenario, raw))
     if scenario.workload.start_date is None:
         items["workload.start_date"] = (today or date.today()).isoformat()
     varying = varying_arms(comparison)
@@ -141,5 +158,6 @@ def frozen_query(
     comparison: Comparison,
     catalog: Catalog,
     raw: Mapping[str, str] | None = None,
+    given: list[tuple[str, str]] | None = None,
 ) -> str:
-    return urlencode(frozen_items(scenario, comparison, catalog, raw))
+    return encode(frozen_items(scenario, comparison, catalog, raw, given=given))

@@ -239,6 +239,7 @@ def summary_context(
     if result is None or reading.scenario is None:
         return ctx
     resolved, comparison = result
+    given = links.scenario_items(reading.scenario, reading.raw)
     ctx.update(
         comparison=comparison,
         curves=curves(resolved, comparison),
@@ -250,8 +251,10 @@ def summary_context(
         },
         # Numbers as the form writes them (no "2000000.0") and "None" models kept: this is
         # the snippet's and the embed link's query too (app/web/links.py).
-        query=links.share_query(reading.scenario, reading.raw),
-        frozen_query=links.frozen_query(reading.scenario, comparison, catalog, reading.raw),
+        query=links.encode(given),
+        frozen_query=links.frozen_query(
+            reading.scenario, comparison, catalog, reading.raw, given=given
+        ),
         prices={
             "prompted": view.arm_prices(comparison.prompted),
             "finetuned": view.arm_prices(comparison.finetuned),
@@ -330,8 +333,9 @@ def results_context(
     if comparison is None:
         return ctx
     curve: Curves = ctx["curves"]
+    resolved = result[0] if result is not None else None
     ctx.update(
-        volume_chart=charts.volume_chart(curve, PAGE_FRAME),
+        volume_chart=charts.volume_chart(curve, PAGE_FRAME, _volume_axes(resolved, curve)),
         cumulative_chart=charts.cumulative_chart(curve, PAGE_FRAME),
         breakdown_chart=charts.breakdown_chart(comparison, BREAKDOWN_FRAME),
         breakdown=view.breakdown_rows(comparison),
@@ -339,6 +343,19 @@ def results_context(
         cumulative_rows=view.cumulative_rows(curve, comparison),
     )
     return ctx
+
+
+def _volume_axes(resolved: Resolved | None, curve: Curves) -> charts.VolumeAxes:
+    """The volume chart's axes and lines, drawn once per resolution: the same arms give the
+    same curve at every volume (Resolved.derived)."""
+    if resolved is None:
+        return charts.volume_axes(curve.volume, PAGE_FRAME)
+    points = curve.volume
+    key = ("page_volume_axes", PAGE_FRAME, len(points), points[0].volume, points[-1].volume)
+    axes = resolved.derived.get(key)
+    if not isinstance(axes, charts.VolumeAxes):
+        axes = resolved.derived[key] = charts.volume_axes(curve.volume, PAGE_FRAME)
+    return axes
 
 
 @router.get("/", response_class=HTMLResponse)

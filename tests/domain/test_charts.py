@@ -121,6 +121,16 @@ def test_volume_chart_spans_the_plot_and_marks_break_even_and_current_volume() -
     assert [t.label for t in chart.y_ticks] == ["$10", "$100", "$1k", "$10k", "$100k"]
 
 
+@pytest.mark.parametrize("current", [100, 3e4, 1e6, 5e7])
+def test_volume_chart_from_kept_axes_is_the_chart_drawn_afresh(current: float) -> None:
+    # The page keeps a scenario's axes and lines across volumes and adds only the markers.
+    c = make_curves(
+        [100, 1e4, 1e6], [10, 1000, 100_000], [500, 600, 20_000], break_even=1e5, current=current
+    )
+    axes = charts.volume_axes(c.volume, FRAME)
+    assert charts.volume_chart(c, FRAME, axes) == charts.volume_chart(c, FRAME)
+
+
 def test_grid_is_one_path_with_a_line_at_every_tick() -> None:
     c = make_curves([100, 1e4, 1e6], [10, 1000, 100_000], [500, 600, 20_000])
     chart = charts.volume_chart(c, FRAME)

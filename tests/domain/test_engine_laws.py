@@ -10,7 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.domain.engine import compare, resolve
+from app.domain.engine import (
+    VOLUME_FIELDS,
+    compare,
+    compare_resolved,
+    curves,
+    resolve,
+    volume_free_key,
+)
 from app.domain.scenario import Scenario
 from app.pricing.catalog import Catalog
 
@@ -98,6 +105,66 @@ def test_more_volume_never_lowers_a_total(s: Scenario, factor: float) -> None:
     a, b = compare(s, catalog, today=TODAY), compare(bigger, catalog, today=TODAY)
     assert b.prompted.total_cost >= a.prompted.total_cost
     assert b.finetuned.total_cost >= a.finetuned.total_cost
+
+
+@fast
+@given(
+    scenarios(),
+    st.floats(0, 1e8),
+    st.floats(-0.5, 0.3),
+    st.floats(0, 0.5),
+)
+def test_resolve_reads_nothing_of_the_volume(
+    s: Scenario, volume: float, growth: float, rate: float
+) -> None:
+    # What app/api/cache.py relies on: a scenario that differs only in VOLUME_FIELDS
+    # resolves to the same arms and has the same key, and a copy made `at_volume`
+    # compares exactly as the scenario resolved afresh.
+    catalog = Catalog()
+    other = s.model_copy(
+        update={
+            "workload": s.workload.model_copy(
+                update={
+                    "queries_per_month": volume,
+                    "monthly_growth": growth,
+                    "discount_rate": rate,
+                }
+            )
+        }
+    )
+    assert set(VOLUME_FIELDS) == {"queries_per_month", "monthly_growth", "discount_rate"}
+    assert volume_free_key(other) == volume_free_key(s)
+    first, fresh = resolve(s, catalog, TODAY), resolve(other, catalog, TODAY)
+    assert (fresh.prompted, fresh.finetuned, fresh.warnings) == (
+        first.prompted,
+        first.finetuned,
+        first.warnings,
+    )
+    kept = compare_resolved(first.at_volume(other), catalog, today=TODAY, stale_after_days=120)
+    assert kept == compare(other, catalog, today=TODAY)
+    assert curves(first.at_volume(other), kept) == curves(fresh, kept)
+
+
+def test_every_other_input_changes_the_key() -> None:
+    base = Scenario()
+    for path, value in [
+        ("workload.horizon_months", 13),
+        ("workload.peak_to_average", 2.5),
+        ("workload.lifecycle", "ignore"),
+        ("workload.start_date", date(2027, 2, 1)),
+        ("prompted.static_prompt_tokens", 17),
+        ("finetuned.training.examples", 99),
+        ("title", "another"),
+    ]:
+        assert volume_free_key(_with(base, path, value)) != volume_free_key(base), path
+
+
+def _with(s: Scenario, path: str, value: object) -> Scenario:
+    parts = path.split(".")
+    if len(parts) == 1:
+        return s.model_copy(update={parts[0]: value})
+    child = getattr(s, parts[0])
+    return s.model_copy(update={parts[0]: _with(child, ".".join(parts[1:]), value)})
 
 
 @fast
