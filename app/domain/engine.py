@@ -1142,6 +1142,8 @@ def calendar_events(arms: Sequence[Sequence[MonthCost]]) -> list[ChartEvent]:
     out = []
     for monthly in arms:
         for row in monthly:
+            if not row.events:  # most months: nothing to look at
+                continue
             codes = tuple(dict.fromkeys(e.code for e in row.events if e.code in MARKED))
             if codes:
                 arm = next(e.arm for e in row.events if e.code in MARKED)
