@@ -9,7 +9,7 @@ ENCODINGS := .cache/tiktoken/.verified
 export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
 comma := ,
 
-.PHONY: run test lint fmt bench bench-slider soak setup browser calc wrk image image-test base-image clean prices-report
+.PHONY: run test lint fmt bench bench-slider bench-instructions valgrind soak setup browser calc wrk image image-test base-image clean prices-report
 
 # Reinstall only when the project's dependencies change.
 # constraints.txt pins the exact versions the suite was run with.
@@ -80,6 +80,19 @@ bench: setup wrk
 # SLIDER_ARGS="--delays 150,30 --write-doc" rewrites its table in docs/performance.md.
 bench-slider: setup browser
 	$(PY) bench/slider.py $(SLIDER_ARGS)
+
+# Instructions per request under valgrind (bench/instructions.py), steady on a busy machine;
+# INSTRUCTIONS_ARGS="--root ../old-checkout" measures another checkout the same way.
+bench-instructions: setup valgrind
+	$(PY) bench/instructions.py $(INSTRUCTIONS_ARGS)
+
+valgrind:
+	@if command -v valgrind >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's valgrind for bench/instructions.py..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null) \
+		|| echo "WARNING: could not install valgrind"; \
+	else echo "WARNING: valgrind missing and cannot be installed here"; fi
 
 # SOAK_ARGS="--seconds 300" for a longer run.
 soak: setup

@@ -438,7 +438,7 @@ def panel_context(
 
 def analysis_url(items: Sequence[tuple[str, str]]) -> str:
     """The panel's own URL: the page's query string, re-encoded (never echoed raw)."""
-    return "/analysis?" + urlencode(list(items))
+    return "/analysis?" + links.encode(items)
 
 
 @router.get("/analysis", response_class=HTMLResponse)

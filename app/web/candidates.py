@@ -33,7 +33,7 @@ from app.domain.candidates import (
 )
 from app.pricing import Catalog
 from app.templating import templates
-from app.web import form
+from app.web import form, links
 
 MAX_ON_PAGE = 6
 _CANDIDATE = re.compile(r"^candidates\.([0-9]{1,2})\.(.+)$")
@@ -353,7 +353,7 @@ def render(request: Request, catalog: Catalog, items: list[tuple[str, str]]) -> 
             kinds=KINDS,
             max_cards=MAX_ON_PAGE,
             baseline=reading.raw.get("baseline") or (shown[0].id if shown else ""),
-            query=urlencode([(k, v) for k, v in items if k != "action"]),
+            query=links.encode([(k, v) for k, v in items if k != "action"]),
         )
         template = "candidates.html"
     status = 422 if reading.errors else 200

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Literal, get_args
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -35,7 +34,7 @@ from app.domain.engine import Resolved
 from app.pricing import Catalog
 from app.templating import templates
 from app.web import candidates as candidates_page
-from app.web import form
+from app.web import form, links
 from app.web.pages import field_view, summary_context
 
 router = APIRouter(include_in_schema=False)
@@ -127,7 +126,7 @@ def embed_context(
         option_errors=opts.errors,
         # The full calculator on the same scenario, as given (invalid fields included, so
         # the calculator marks them where they are typed).
-        calculator_query=urlencode(scenario_items),
+        calculator_query=links.encode(scenario_items),
     )
     if context["comparison"] is not None:
         curve = context["curves"]
@@ -167,7 +166,7 @@ def candidates_embed_context(
         candidates_mode=True,
         options=opts.options,
         option_errors=opts.errors,
-        calculator_query=urlencode(scenario_items),
+        calculator_query=links.encode(scenario_items),
     )
     if result is not None:
         curve = candidate_curves(*result)

@@ -9,7 +9,7 @@ link back all reopen with "None" selected.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -56,7 +56,7 @@ def _quote(text: str) -> str:
     return text if _UNQUOTED.fullmatch(text) else quote_plus(text)
 
 
-def encode(items: list[tuple[str, str]]) -> str:
+def encode(items: Iterable[tuple[str, str]]) -> str:
     """urlencode(items) to the byte, without quoting what needs none (the results fragment
     writes two of these on every slider move)."""
     return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in items)

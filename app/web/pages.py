@@ -378,10 +378,10 @@ async def read_calculator(request: Request, catalog: CatalogDep) -> Response:
     context["analysis_url"] = analysis.analysis_url(items)
     if context["comparison"] is not None:
         # The memo takes the page's query, ranges included.
-        ranges = urlencode([(RANGE_PREFIX + k, v) for k, vs in raw_ranges.items() for v in vs])
+        ranges = links.encode([(RANGE_PREFIX + k, v) for k, vs in raw_ranges.items() for v in vs])
         context["memo_query"] = "&".join(p for p in (context["query"], ranges) if p)
     if context["comparison"] is not None:
-        context["movers_url"] = "/movers?" + urlencode(scenario_items)
+        context["movers_url"] = "/movers?" + links.encode(scenario_items)
     if not fragment:
         if context["comparison"] is not None and reading.scenario is not None:
             context["top_movers"] = top_movers(reading.scenario, catalog)
