@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import functools
 import math
 import re
 import types
@@ -322,6 +323,9 @@ ALL_INPUTS: dict[str, Input] = {i.name: i for g in GROUPS for i in (*g.inputs, *
 # --- what the model says about a field --------------------------------------------------
 
 
+# What the model says about a field never changes while the process runs; the candidates
+# page asks it for every input of every card on every move (48 fields for 2 cards).
+@functools.cache
 def field_info(path: str, model: type[BaseModel] = Scenario) -> FieldInfo:
     """The pydantic FieldInfo of a dotted path, descending through nested (optional) models."""
     parts = path.split(".")
@@ -360,6 +364,7 @@ def _metadata(info: FieldInfo) -> list[Any]:
     return found
 
 
+@functools.cache
 def limits(path: str) -> tuple[float | None, float | None]:
     """The field's inclusive/exclusive lower and upper bounds, as declared on the model."""
     lo = hi = None
@@ -391,8 +396,14 @@ def display(value: Any) -> str:
     return str(value)
 
 
+@functools.cache
+def _defaults() -> Scenario:
+    return Scenario()
+
+
 def default_of(path: str) -> Any:
-    node: Any = Scenario()
+    """The default of a dotted path, read from one default Scenario (callers only read it)."""
+    node: Any = _defaults()
     for part in path.split("."):
         if node is None:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -144,16 +145,38 @@ def model_label(entry: ModelEntry) -> str:
     )
 
 
+# The pickers' options, by catalog, day and picker: the candidates page draws a picker per
+# card on every move, and labelling ~60 rows cost more than computing the comparison. Each
+# entry holds its catalog, so a catalog's id cannot be reused by another while it is kept.
+_OPTIONS: dict[tuple[int, date, str], tuple[Catalog, list[tuple[str, str]]]] = {}
+
+
+def _options(
+    catalog: Catalog, picker: str, rows: Callable[[list[ModelEntry]], list[ModelEntry]]
+) -> list[tuple[str, str]]:
+    key = (id(catalog), date.today(), picker)
+    kept = _OPTIONS.get(key)
+    if kept is None or kept[0] is not catalog:
+        if len(_OPTIONS) >= 8:  # a new day, or tests' catalogs: start afresh
+            _OPTIONS.clear()
+        kept = _OPTIONS[key] = (catalog, [(m.id, model_label(m)) for m in rows(catalog.offered())])
+    return list(kept[1])  # callers may append to their copy
+
+
 def prompted_options(catalog: Catalog) -> list[tuple[str, str]]:
-    return [(m.id, model_label(m)) for m in catalog.offered() if m.kind != "fine_tuned"]
+    return _options(
+        catalog, "prompted", lambda offered: [m for m in offered if m.kind != "fine_tuned"]
+    )
 
 
 def finetuned_options(catalog: Catalog) -> list[tuple[str, str]]:
     """Fine-tuned serving rows first, then other rows that can be trained (offered rows only)."""
-    offered = catalog.offered()
-    rows = [m for m in offered if m.kind == "fine_tuned"]
-    rows += [m for m in offered if m.kind != "fine_tuned" and m.training is not None]
-    return [(m.id, model_label(m)) for m in rows]
+
+    def rows(offered: list[ModelEntry]) -> list[ModelEntry]:
+        tuned = [m for m in offered if m.kind == "fine_tuned"]
+        return tuned + [m for m in offered if m.kind != "fine_tuned" and m.training is not None]
+
+    return _options(catalog, "finetuned", rows)
 
 
 def age_days(as_of: date | None, today: date) -> int | None:

@@ -33,3 +33,16 @@ def test_rows_escape_model_names_and_mark_the_payback_month() -> None:
         f'<tr class="payback"><td>1</td><td>{usd(1234.5)}</td><td>{usd(900.0)}</td>'
         "<td>your prices / your prices</td></tr>",
     ]
+
+
+def test_picker_options_are_kept_per_catalog_and_handed_out_as_copies() -> None:
+    from app.pricing import get_catalog
+    from app.pricing.catalog import Catalog
+
+    catalog = get_catalog()
+    first = view.prompted_options(catalog)
+    first.append(("mine", "mine (not in the catalog)"))  # what field_view does
+    again = view.prompted_options(catalog)
+    assert again == first[:-1] and ("mine", "mine (not in the catalog)") not in again
+    assert [v for v, _ in again] == [m.id for m in catalog.offered() if m.kind != "fine_tuned"]
+    assert view.prompted_options(Catalog()) == []  # another catalog: its own options
