@@ -46,9 +46,9 @@ class Settings(BaseSettings):
         default=256,
         ge=0,
         le=100_000,
-        description="Scenarios each worker keeps priced month by month, by everything but "
-        "their volume, growth and discount rate, so a dragged volume slider reprices only "
-        "the volumes (0: none).",
+        description="Scenarios (two-arm or candidates) each worker keeps priced month by month, "
+        "by everything but their volume, growth and discount rate, so a dragged volume slider "
+        "reprices only the volumes (0: none).",
     )
     request_time_limit: float = Field(
         default=5.0,

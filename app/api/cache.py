@@ -14,14 +14,19 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 from threading import Lock
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
 
+from app.domain.candidates import CandidatesScenario, Costed, cost
+from app.domain.candidates import volume_free_key as candidates_key
 from app.domain.engine import Resolved, resolve, volume_free_key
 from app.domain.scenario import Scenario
 from app.pricing import Catalog
 from app.settings import settings
+
+T = TypeVar("T")
 
 # Headers that change what a view renders. Anything else in a request is ignored by the views.
 _VARY = ("hx-request", "hx-history-restore-request")
@@ -83,35 +88,54 @@ class ResponseCache:
         return len(self._entries)
 
 
-class ResolveCache:
-    """Resolved arms by what `resolve` reads of a scenario, so a scenario that differs from
-    a recent one only in its volume, growth or discount rate (a dragged volume slider, a
-    spreadsheet's column of volumes) skips pricing the arms month by month, the dearest part
-    of a comparison, and reuses the volume curve computed from them (`Resolved.derived`)."""
+class ArmsCache:
+    """Arms priced month by month, by what pricing reads of a scenario (everything but the
+    volume, the growth and the discount rate), for the two-arm comparison (`resolve`) and
+    the candidates (`cost`). A scenario that differs from a recent one only in those (a
+    dragged volume slider, a spreadsheet's column of volumes) skips pricing the arms month by
+    month, the dearest part of a comparison, and reuses what was derived from them (the
+    volume curve, the envelope: `Resolved.derived`, `Costed.derived`)."""
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         # Each entry holds its catalog, so the catalog's id in the key cannot be reused by
         # another catalog (tests swap catalogs; the app loads one per process).
-        self._entries: OrderedDict[Hashable, tuple[Catalog, Resolved]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Catalog, object]] = OrderedDict()
         self._lock = Lock()
 
     def resolve(self, scenario: Scenario, catalog: Catalog, today: date) -> Resolved:
         if self.maxsize <= 0:
             return resolve(scenario, catalog, today)
-        key = (today, id(catalog), volume_free_key(scenario))
+        key = ("two_arms", today, id(catalog), volume_free_key(scenario))
+        found = self._get(key)
+        if isinstance(found, Resolved):
+            return found.at_volume(scenario)
+        return self._put(key, catalog, resolve(scenario, catalog, today))
+
+    def cost(self, scenario: CandidatesScenario, catalog: Catalog, today: date) -> Costed:
+        if self.maxsize <= 0:
+            return cost(scenario, catalog, today)
+        key = ("candidates", today, id(catalog), candidates_key(scenario))
+        found = self._get(key)
+        if isinstance(found, Costed):
+            return found.at_volume(scenario)
+        return self._put(key, catalog, cost(scenario, catalog, today))
+
+    def _get(self, key: Hashable) -> object | None:
         with self._lock:
             found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-        if found is not None:
-            return found[1].at_volume(scenario)
-        resolved = resolve(scenario, catalog, today)  # a ScenarioError is not kept
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def _put(self, key: Hashable, catalog: Catalog, value: T) -> T:
+        # Only what priced without a ScenarioError gets here.
         with self._lock:
-            self._entries[key] = (catalog, resolved)
+            self._entries[key] = (catalog, value)
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
-        return resolved
+        return value
 
     def clear(self) -> None:
         with self._lock:
@@ -122,4 +146,4 @@ class ResolveCache:
 
 
 responses = ResponseCache(settings.response_cache_size)
-resolved = ResolveCache(settings.resolve_cache_size)
+arms = ArmsCache(settings.resolve_cache_size)

@@ -31,7 +31,6 @@ from app.domain.candidates import (
     Costed,
     candidate_curves,
     compare_costed,
-    cost,
 )
 from app.domain.scenario import FROM_TEXT, Factors, Workload
 from app.domain.sensitivity import Bound, Sensitivity
@@ -112,7 +111,7 @@ def run_candidates(
     scenario: CandidatesScenario, catalog: Catalog
 ) -> tuple[Costed, CandidatesComparison]:
     today = date.today()
-    costed = cost(scenario, catalog, today)
+    costed = cache.arms.cost(scenario, catalog, today)
     return costed, compare_costed(
         costed, today=today, stale_after_days=settings.prices_stale_after_days
     )

@@ -29,7 +29,7 @@ CatalogDep = Annotated[Catalog, Depends(catalog_dependency)]
 def run_compare(scenario: Scenario, catalog: Catalog) -> tuple[Resolved, Comparison]:
     """The one computation, with the app's settings applied."""
     today = date.today()
-    resolved = cache.resolved.resolve(scenario, catalog, today)
+    resolved = cache.arms.resolve(scenario, catalog, today)
     comparison = compare_resolved(
         resolved,
         catalog,

@@ -8,9 +8,10 @@ definition with the baseline in the prompted role: `compare` is the special case
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, Field
 
@@ -23,6 +24,7 @@ from app.domain.comparison import (
     Warning,
 )
 from app.domain.engine import (
+    VOLUME_FIELDS,
     ArmCosts,
     FieldIssue,
     ScenarioError,
@@ -236,10 +238,19 @@ def hybrid(core: ArmCosts, fallback: ArmCosts, share: float, name: str) -> ArmCo
 
 @dataclass(frozen=True)
 class Costed:
+    """Every candidate priced month by month: all that does not depend on the volume, the
+    growth or the discount rate (see `volume_free_key`)."""
+
     scenario: CandidatesScenario
     units: list[ArmCosts]  # in list order
     warnings: list[Warning]
     start: date
+    # What the units alone decide (the envelope, the volume curve), shared by `at_volume`
+    # copies, as Resolved.derived is for two arms.
+    derived: dict[Hashable, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def at_volume(self, scenario: CandidatesScenario) -> Costed:
+        return replace(self, scenario=scenario)
 
     @property
     def ids(self) -> list[str]:
@@ -249,6 +260,17 @@ class Costed:
     def baseline_index(self) -> int:
         b = self.scenario.baseline
         return 0 if b is None else self.ids.index(b)
+
+
+def volume_free_key(scenario: CandidatesScenario) -> str:
+    """What `cost` reads of a scenario, as one string (engine.volume_free_key for two arms):
+    everything but the workload's VOLUME_FIELDS, with which price fields each card gave."""
+    given = [
+        sorted(c.prices.model_fields_set) if not isinstance(c, HybridCandidate) else []
+        for c in scenario.candidates
+    ]
+    body = scenario.model_dump_json(exclude={"workload": set(VOLUME_FIELDS)})
+    return f"{body}|{given}"
 
 
 def cost(scenario: CandidatesScenario, catalog: Catalog, today: date | None = None) -> Costed:
@@ -373,7 +395,10 @@ def compare_costed(costed: Costed, *, today: date, stale_after_days: int) -> Can
             )
         )
     ranking = [ids[i] for i in sorted(range(len(ids)), key=lambda i: (results[i].total_cost, i))]
-    segments, complete = envelope(costed.units, ids)
+    kept = costed.derived.get("envelope")
+    if kept is None:  # the units alone decide it: once per costing
+        kept = costed.derived["envelope"] = envelope(costed.units, ids)
+    segments, complete = cast("tuple[list[Segment], bool]", kept)
     warnings = list(costed.warnings)
     if not complete:
         warnings.append(
@@ -413,11 +438,15 @@ def candidate_curves(
 ) -> CandidateCurves:
     H = costed.scenario.workload.horizon_months
     ids = costed.ids
-    volume = []
-    for v in log_volumes(volume_min, volume_max, points):
-        totals = [u.steady_total(v) for u in costed.units]
-        best = min(range(len(ids)), key=lambda i: (totals[i], i))
-        volume.append(CandidatePoint(v, [t / H for t in totals], ids[best]))
+    key = ("volume_curve", points, volume_min, volume_max)
+    volume = cast("list[CandidatePoint] | None", costed.derived.get(key))
+    if volume is None:
+        volume = []
+        costed.derived[key] = volume
+        for v in log_volumes(volume_min, volume_max, points):
+            totals = [u.steady_total(v) for u in costed.units]
+            best = min(range(len(ids)), key=lambda i: (totals[i], i))
+            volume.append(CandidatePoint(v, [t / H for t in totals], ids[best]))
     return CandidateCurves(
         ids=ids,
         volume=volume,

@@ -9,8 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api import cache
+from app.api.candidates import parse_candidates, run_candidates
 from app.api.deps import run_compare
 from app.api.query import parse
+from app.domain.candidates import candidate_curves, compare_costed, cost
 from app.domain.engine import ScenarioError, compare, volume_free_key
 from app.domain.scenario import Scenario
 from app.pricing import get_catalog
@@ -81,10 +83,10 @@ def test_key_changes_with_the_day(
 
 
 @pytest.fixture
-def arms_cache(monkeypatch: pytest.MonkeyPatch) -> cache.ResolveCache:
-    monkeypatch.setattr(cache.resolved, "maxsize", 8)
-    cache.resolved.clear()
-    return cache.resolved
+def arms_cache(monkeypatch: pytest.MonkeyPatch) -> cache.ArmsCache:
+    monkeypatch.setattr(cache.arms, "maxsize", 8)
+    cache.arms.clear()
+    return cache.arms
 
 
 def _scenario(query: str, **changes: str) -> Scenario:
@@ -94,7 +96,7 @@ def _scenario(query: str, **changes: str) -> Scenario:
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.key)
 def test_a_new_volume_reuses_the_arms_and_answers_as_an_uncached_comparison(
-    arms_cache: cache.ResolveCache, preset: Preset
+    arms_cache: cache.ArmsCache, preset: Preset
 ) -> None:
     catalog = get_catalog()
     query = preset.query
@@ -124,7 +126,7 @@ def test_a_new_volume_reuses_the_arms_and_answers_as_an_uncached_comparison(
     ],
 )
 def test_anything_but_the_volume_prices_the_arms_anew(
-    arms_cache: cache.ResolveCache, changes: dict[str, str]
+    arms_cache: cache.ArmsCache, changes: dict[str, str]
 ) -> None:
     catalog = get_catalog()
     query = PRESETS[0].query
@@ -146,22 +148,72 @@ def test_a_price_given_as_empty_is_not_the_same_scenario() -> None:
     assert volume_free_key(bare) != volume_free_key(given)
 
 
-def test_a_new_day_prices_the_arms_anew(arms_cache: cache.ResolveCache) -> None:
+def test_a_new_day_prices_the_arms_anew(arms_cache: cache.ArmsCache) -> None:
     catalog = get_catalog()
     scenario = _scenario(PRESETS[0].query)
-    a = cache.resolved.resolve(scenario, catalog, date(2026, 12, 1))
-    b = cache.resolved.resolve(scenario, catalog, date(2026, 12, 2))
+    a = cache.arms.resolve(scenario, catalog, date(2026, 12, 1))
+    b = cache.arms.resolve(scenario, catalog, date(2026, 12, 2))
     assert a.prompted is not b.prompted and a.start != b.start
 
 
-def test_a_scenario_that_cannot_be_priced_is_not_kept(arms_cache: cache.ResolveCache) -> None:
+def test_a_scenario_that_cannot_be_priced_is_not_kept(arms_cache: cache.ArmsCache) -> None:
     with pytest.raises(ScenarioError):
         run_compare(parse(Scenario, [("prompted.model", "no-such-model")]), get_catalog())
     assert len(arms_cache) == 0
 
 
-def test_the_least_recently_used_arms_go_first(arms_cache: cache.ResolveCache) -> None:
+def test_the_least_recently_used_arms_go_first(arms_cache: cache.ArmsCache) -> None:
     catalog = get_catalog()
     for tokens in range(10):
         run_compare(_scenario(PRESETS[0].query, **{"prompted.output_tokens": str(tokens)}), catalog)
     assert len(arms_cache) == 8
+
+
+CARDS = [
+    ("candidates.0.id", "now"),
+    ("candidates.0.kind", "prompted"),
+    ("candidates.0.model", "gpt-4.1"),
+    ("candidates.0.static_prompt_tokens", "3000"),
+    ("candidates.1.id", "own"),
+    ("candidates.1.kind", "finetuned"),
+    ("candidates.1.self_hosted.gpu_hourly_price", "2.5"),
+    ("candidates.1.self_hosted.prefill_tokens_per_s", "20000"),
+    ("candidates.1.self_hosted.decode_tokens_per_s", "2500"),
+    ("candidates.1.training.gpu_hours", "20"),
+    ("candidates.1.training.gpu_hourly_price", "2.5"),
+    ("candidates.2.id", "mix"),
+    ("candidates.2.kind", "hybrid"),
+    ("candidates.2.core", "own"),
+    ("candidates.2.fallback", "now"),
+    ("candidates.2.core_share", "0.8"),
+]
+
+
+def test_candidates_at_a_new_volume_reuse_their_units_and_compare_as_uncached(
+    arms_cache: cache.ArmsCache,
+) -> None:
+    catalog = get_catalog()
+    today = date.today()
+    first, _ = run_candidates(parse_candidates(CARDS, ()), catalog)
+    for volume, growth in (("1", "0"), ("2500000", "0.05"), ("7e8", "-0.1")):
+        items = [
+            *CARDS,
+            ("workload.queries_per_month", volume),
+            ("workload.monthly_growth", growth),
+        ]
+        scenario = parse_candidates(items, ())
+        costed, comparison = run_candidates(scenario, catalog)
+        assert all(a is b for a, b in zip(costed.units, first.units, strict=True))
+        fresh = cost(scenario, catalog, today)
+        assert comparison == compare_costed(fresh, today=today, stale_after_days=120)
+        assert candidate_curves(costed, comparison) == candidate_curves(fresh, comparison)
+    assert len(arms_cache) == 1
+
+
+def test_a_changed_card_costs_the_candidates_anew(arms_cache: cache.ArmsCache) -> None:
+    catalog = get_catalog()
+    first, _ = run_candidates(parse_candidates(CARDS, ()), catalog)
+    changed = [(k, "0.5" if k == "candidates.2.core_share" else v) for k, v in CARDS]
+    costed, _ = run_candidates(parse_candidates(changed, ()), catalog)
+    assert costed.units[0] is not first.units[0]
+    assert len(arms_cache) == 2

@@ -13,7 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.candidates import CandidatesScenario, compare_candidates, cost, envelope
+from app.domain.candidates import (
+    CandidatesScenario,
+    compare_candidates,
+    cost,
+    envelope,
+    volume_free_key,
+)
 from app.domain.engine import ScenarioError, compare
 from app.domain.scenario import Scenario
 from app.pricing.catalog import load_catalog
@@ -369,3 +375,37 @@ def test_the_tornado_is_for_the_leader_against_the_baseline() -> None:
     assert all(
         b.input.startswith(("workload.", "candidates.0.", "candidates.3.")) for b in tornado.bars
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    prompt_arms,
+    st.floats(0, 1e8),
+    st.floats(-0.5, 0.3),
+    st.floats(0, 0.5),
+)
+def test_costing_reads_nothing_of_the_volume(
+    arm: dict[str, Any], volume: float, growth: float, rate: float
+) -> None:
+    # What app/api/cache.py relies on for the candidates: the same key and the same units
+    # whatever the volume, growth and discount rate, and different keys for different cards.
+    a = candidates(
+        {"id": "a", "kind": "prompted", **arm}, {"id": "b", "kind": "finetuned", **SELF_HOSTED}
+    )
+    b = a.model_copy(
+        update={
+            "workload": a.workload.model_copy(
+                update={
+                    "queries_per_month": volume,
+                    "monthly_growth": growth,
+                    "discount_rate": rate,
+                }
+            )
+        }
+    )
+    assert volume_free_key(a) == volume_free_key(b)
+    assert cost(a, CATALOG, TODAY).units == cost(b, CATALOG, TODAY).units
+    other = candidates(
+        {"id": "a", "kind": "prompted", **arm}, {"id": "c", "kind": "finetuned", **SELF_HOSTED}
+    )
+    assert volume_free_key(other) != volume_free_key(a)
