@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         le=100_000,
         description="Rendered GET answers each worker keeps in memory, by URL (0: none).",
     )
+    response_cache_bytes: int = Field(
+        default=8_000_000,
+        ge=0,
+        le=10_000_000_000,
+        description="Bytes of rendered answers each worker keeps at most (the bodies); the "
+        "least recently used go first when either this or RESPONSE_CACHE_SIZE is reached.",
+    )
     resolve_cache_size: int = Field(
         default=256,
         ge=0,

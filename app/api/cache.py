@@ -40,8 +40,14 @@ class _Entry:
 
 
 class ResponseCache:
-    def __init__(self, maxsize: int) -> None:
+    """At most `maxsize` answers and `maxbytes` of their bodies, least recently used out
+    first: a candidates fragment is several times a spreadsheet figure, so a count alone
+    does not bound a worker's memory."""
+
+    def __init__(self, maxsize: int, maxbytes: int = 8_000_000) -> None:
         self.maxsize = maxsize
+        self.maxbytes = maxbytes
+        self.bytes = 0
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = Lock()
 
@@ -67,22 +73,26 @@ class ResponseCache:
 
     def put(self, key: Hashable, response: Response) -> Response:
         """Keep a 200 answer; return the response unchanged either way."""
-        if self.maxsize <= 0 or response.status_code != 200:
+        body = bytes(response.body)
+        if self.maxsize <= 0 or response.status_code != 200 or len(body) > self.maxbytes:
             return response
         headers = tuple(
             (k, v) for k, v in response.headers.items() if k.lower() != "content-length"
         )
-        entry = _Entry(response.status_code, bytes(response.body), headers)
+        entry = _Entry(response.status_code, body, headers)
         with self._lock:
+            old = self._entries.pop(key, None)
+            self.bytes += len(body) - (len(old.body) if old is not None else 0)
             self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
+            while len(self._entries) > self.maxsize or self.bytes > self.maxbytes:
+                _, gone = self._entries.popitem(last=False)
+                self.bytes -= len(gone.body)
         return response
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -145,5 +155,5 @@ class ArmsCache:
         return len(self._entries)
 
 
-responses = ResponseCache(settings.response_cache_size)
+responses = ResponseCache(settings.response_cache_size, settings.response_cache_bytes)
 arms = ArmsCache(settings.resolve_cache_size)

@@ -217,3 +217,24 @@ def test_a_changed_card_costs_the_candidates_anew(arms_cache: cache.ArmsCache) -
     costed, _ = run_candidates(parse_candidates(changed, ()), catalog)
     assert costed.units[0] is not first.units[0]
     assert len(arms_cache) == 2
+
+
+def test_the_bodies_kept_stay_under_the_byte_limit(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache.responses, "maxsize", 100)
+    monkeypatch.setattr(cache.responses, "maxbytes", 60_000)
+    cache.responses.clear()
+    hx = {"HX-Request": "true"}
+    sizes = [
+        len(client.get(f"/?workload.queries_per_month={v}", headers=hx).content)
+        for v in range(5000, 5006)
+    ]
+    assert max(sizes) < 60_000 < sum(sizes)
+    kept = sum(len(e.body) for e in cache.responses._entries.values())
+    assert kept == cache.responses.bytes <= 60_000
+    assert 1 <= len(cache.responses) < 6
+    page = client.get("/?workload.queries_per_month=5000")  # the whole page: over the limit
+    assert len(page.content) > 60_000 and cache.responses.bytes == kept
+    cache.responses.clear()
+    assert cache.responses.bytes == 0
