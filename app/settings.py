@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         description="Bytes of rendered answers each worker keeps at most (the bodies); the "
         "least recently used go first when either this or RESPONSE_CACHE_SIZE is reached.",
     )
-    resolve_cache_size: int = Field(
+    arms_cache_size: int = Field(
         default=256,
         ge=0,
         le=100_000,

@@ -156,4 +156,4 @@ class ArmsCache:
 
 
 responses = ResponseCache(settings.response_cache_size, settings.response_cache_bytes)
-arms = ArmsCache(settings.resolve_cache_size)
+arms = ArmsCache(settings.arms_cache_size)
