@@ -62,15 +62,21 @@ fmt: $(INSTALLED)
 	$(PY) -m ruff format app tests bench
 	$(PY) -m ruff check --fix app tests bench
 
+# $(call debian_tool,command and package,what it is for,what happens without it): install a
+# benchmark's tool from Debian's packages when root and apt-get allow, else warn.
+define debian_tool
+	@if command -v $(1) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's $(1) for $(2)..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null) \
+		|| echo "WARNING: could not install $(1)$(3)"; \
+	else echo "WARNING: $(1) missing and cannot be installed here$(3)"; fi
+endef
+
 # Debian's wrk, the load generator of the benchmark (C, light). Without it bench/run.py falls
 # back to its own asyncio load generator and says so in the table.
 wrk:
-	@if command -v wrk >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing Debian's wrk for the benchmark..."; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
-		|| echo "WARNING: could not install wrk; using bench/loadgen.py"; \
-	else echo "WARNING: wrk missing and cannot be installed here; using bench/loadgen.py"; fi
+	$(call debian_tool,wrk,the benchmark,; using bench/loadgen.py)
 
 # BENCH_ARGS=--write-doc rewrites the table in docs/performance.md.
 bench: setup wrk
@@ -87,12 +93,7 @@ bench-instructions: setup valgrind
 	$(PY) bench/instructions.py $(INSTRUCTIONS_ARGS)
 
 valgrind:
-	@if command -v valgrind >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing Debian's valgrind for bench/instructions.py..."; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null) \
-		|| echo "WARNING: could not install valgrind"; \
-	else echo "WARNING: valgrind missing and cannot be installed here"; fi
+	$(call debian_tool,valgrind,bench/instructions.py,)
 
 # SOAK_ARGS="--seconds 300" for a longer run.
 soak: setup

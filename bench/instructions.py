@@ -27,7 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -85,32 +85,29 @@ def child(case: str, calls: int) -> None:
 
     volume = "workload.queries_per_month"
     base = urlencode({k: v for k, v in PER_TOKEN.items() if k != volume})
+    cards = urlencode({k: v for k, v in CANDIDATES_2.items() if k != volume})
     hx = [(b"hx-request", b"true")]
-    make: Callable[[int], tuple[str, str, list[tuple[bytes, bytes]]]]
+    # (path, query with {v} for the volume, headers, whether the volume changes each call)
+    requests: dict[str, tuple[str, str, list[tuple[bytes, bytes]], bool]] = {
+        "bare": ("/bare", "", [], False),
+        "healthz": ("/healthz", "", [], False),
+        "api": ("/api/v1/compare", f"{base}&{volume}={{v}}", [], True),
+        "fragment": ("/", f"{base}&{volume}={{v}}", hx, True),
+        "fragment-cached": ("/", f"{base}&{volume}={{v}}", hx, False),
+        "candidates": ("/", f"{cards}&{volume}={{v}}", hx, True),
+    }
+    if case not in requests:
+        raise SystemExit(f"unknown case {case}")
+    path, query, headers, new_volume = requests[case]
     if case == "bare":
         from bench.bare_app import app
     else:
         from app.main import app, lifespan
-    if case == "bare":
-        make = lambda i: ("/bare", "", [])  # noqa: E731
-    elif case == "healthz":
-        make = lambda i: ("/healthz", "", [])  # noqa: E731
-    elif case == "api":
-        make = lambda i: ("/api/v1/compare", f"{base}&{volume}={100_000 + i}", [])  # noqa: E731
-    elif case == "fragment":
-        make = lambda i: ("/", f"{base}&{volume}={100_000 + i}", hx)  # noqa: E731
-    elif case == "fragment-cached":
-        make = lambda i: ("/", f"{base}&{volume}=100000", hx)  # noqa: E731
-    elif case == "candidates":
-        cards = urlencode({k: v for k, v in CANDIDATES_2.items() if k != volume})
-        make = lambda i: ("/", f"{cards}&{volume}={100_000 + i}", hx)  # noqa: E731
-    else:
-        raise SystemExit(f"unknown case {case}")
 
     async def run() -> None:
         for i in range(WARM_UP + calls):
-            path, query, headers = make(i)
-            await _asgi_call(app, path, query, headers)
+            v = 100_000 + (i if new_volume else 0)
+            await _asgi_call(app, path, query.format(v=v), headers)
 
     async def main() -> None:
         if case == "bare":

@@ -10,7 +10,7 @@ compute. Each worker has its own cache; nothing is shared or persisted.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from threading import Lock
@@ -73,8 +73,10 @@ class ResponseCache:
 
     def put(self, key: Hashable, response: Response) -> Response:
         """Keep a 200 answer; return the response unchanged either way."""
+        if self.maxsize <= 0 or response.status_code != 200:
+            return response
         body = bytes(response.body)
-        if self.maxsize <= 0 or response.status_code != 200 or len(body) > self.maxbytes:
+        if len(body) > self.maxbytes:
             return response
         headers = tuple(
             (k, v) for k, v in response.headers.items() if k.lower() != "content-length"
@@ -117,30 +119,26 @@ class ArmsCache:
         if self.maxsize <= 0:
             return resolve(scenario, catalog, today)
         key = ("two_arms", today, id(catalog), volume_free_key(scenario))
-        found = self._get(key)
-        if isinstance(found, Resolved):
-            return found.at_volume(scenario)
-        return self._put(key, catalog, resolve(scenario, catalog, today))
+        kept = self._kept(key, catalog, Resolved, lambda: resolve(scenario, catalog, today))
+        return kept.at_volume(scenario)
 
     def cost(self, scenario: CandidatesScenario, catalog: Catalog, today: date) -> Costed:
         if self.maxsize <= 0:
             return cost(scenario, catalog, today)
         key = ("candidates", today, id(catalog), candidates_key(scenario))
-        found = self._get(key)
-        if isinstance(found, Costed):
-            return found.at_volume(scenario)
-        return self._put(key, catalog, cost(scenario, catalog, today))
+        kept = self._kept(key, catalog, Costed, lambda: cost(scenario, catalog, today))
+        return kept.at_volume(scenario)
 
-    def _get(self, key: Hashable) -> object | None:
+    def _kept(self, key: Hashable, catalog: Catalog, kind: type[T], compute: Callable[[], T]) -> T:
+        """The value kept under `key`, or `compute()` kept there (a ScenarioError is raised
+        before anything is kept)."""
         with self._lock:
             found = self._entries.get(key)
-            if found is None:
-                return None
-            self._entries.move_to_end(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+        if found is not None and isinstance(found[1], kind):
             return found[1]
-
-    def _put(self, key: Hashable, catalog: Catalog, value: T) -> T:
-        # Only what priced without a ScenarioError gets here.
+        value = compute()
         with self._lock:
             self._entries[key] = (catalog, value)
             while len(self._entries) > self.maxsize:

@@ -993,8 +993,7 @@ def volume_free_key(scenario: Scenario) -> str:
     """What `resolve` reads of a scenario, as one string: equal keys resolve equally. Which
     price fields were given counts too (an arm with no model and some prices is priced by
     them, not by the default model)."""
-    given = [sorted(scenario.prompted.prices.model_fields_set)]
-    given.append(sorted(scenario.finetuned.prices.model_fields_set))
+    given = [sorted(arm.prices.model_fields_set) for arm in (scenario.prompted, scenario.finetuned)]
     body = scenario.model_dump_json(exclude={"workload": set(VOLUME_FIELDS)})
     return f"{body}|{given}"
 

@@ -19,6 +19,7 @@ from app.domain.engine import (
     volume_free_key,
 )
 from app.domain.scenario import Scenario
+from app.domain.variation import with_values
 from app.pricing.catalog import Catalog
 
 TODAY = date(2026, 11, 22)
@@ -121,16 +122,13 @@ def test_resolve_reads_nothing_of_the_volume(
     # resolves to the same arms and has the same key, and a copy made `at_volume`
     # compares exactly as the scenario resolved afresh.
     catalog = Catalog()
-    other = s.model_copy(
-        update={
-            "workload": s.workload.model_copy(
-                update={
-                    "queries_per_month": volume,
-                    "monthly_growth": growth,
-                    "discount_rate": rate,
-                }
-            )
-        }
+    other = with_values(
+        s,
+        {
+            "workload.queries_per_month": volume,
+            "workload.monthly_growth": growth,
+            "workload.discount_rate": rate,
+        },
     )
     assert set(VOLUME_FIELDS) == {"queries_per_month", "monthly_growth", "discount_rate"}
     assert volume_free_key(other) == volume_free_key(s)
