@@ -9,7 +9,7 @@ ENCODINGS := .cache/tiktoken/.verified
 export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
 comma := ,
 
-.PHONY: run test lint fmt bench bench-slider bench-instructions valgrind soak setup browser calc wrk image image-test base-image clean prices-report
+.PHONY: run test lint fmt bench bench-slider bench-instructions bench-fairness valgrind soak setup browser calc wrk image image-test base-image clean prices-report
 
 # Reinstall only when the project's dependencies change.
 # constraints.txt pins the exact versions the suite was run with.
@@ -91,6 +91,11 @@ bench-slider: setup browser
 # INSTRUCTIONS_ARGS="--root ../old-checkout" measures another checkout the same way.
 bench-instructions: setup valgrind
 	$(PY) bench/instructions.py $(INSTRUCTIONS_ARGS)
+
+# Latency at 16 and 64 connections under each event loop (bench/fairness.py);
+# FAIRNESS_ARGS=--write-doc rewrites its table in docs/performance.md.
+bench-fairness: setup wrk
+	$(PY) bench/fairness.py $(FAIRNESS_ARGS)
 
 valgrind:
 	$(call debian_tool,valgrind,bench/instructions.py,)

@@ -26,6 +26,7 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         # No Server header advertising versions.
         "server_header": False,
+        "loop": settings.event_loop,
         "access_log": settings.access_log,
         "log_level": "info",
     }

@@ -35,7 +35,10 @@ def reuse_port_supported() -> bool:
 def reuse_port_socket(host: str, port: int) -> socket.socket:
     """A socket bound to host:port that other SO_REUSEPORT sockets of this user may share."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on connections whose socket names
+    # its protocol, and without it every two-write answer (head, then body) waits ~40 ms for
+    # the client's delayed ACK (bench/fairness.py measured 44 ms medians at any load).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)

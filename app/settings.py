@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -126,6 +127,13 @@ class Settings(BaseSettings):
         default="127.0.0.1",
         description="Comma-separated proxy addresses (or '*') whose X-Forwarded-For and "
         "X-Forwarded-Proto headers `python -m app` trusts.",
+    )
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        default="asyncio",
+        description="Event loop of each uvicorn worker. Python's asyncio serves saturated "
+        "connections in turn; uvloop answers a bare endpoint faster but, once a worker is "
+        "busy computing, leaves some connections waiting 10-30 times as long as the median "
+        "(bench/fairness.py, docs/performance.md).",
     )
     access_log: bool = Field(
         default=False,

@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for bench.*
 
+from app.settings import Settings
 from bench.harness import (
     BENCH,
     CANDIDATES_2,
@@ -294,6 +295,7 @@ class Load:
     p99_ms: float
     non200: int
     socket_errors: int
+    max_ms: float = 0.0
     # Each worker's part of the CPU the server used during the line. uvicorn's workers share
     # one socket and the first awake accepts every pending connection, so when the load
     # generator opens its connections at once one worker may serve nearly all of them.
@@ -363,6 +365,7 @@ def run_load(
         p99_ms=float(data["p99_ms"]),
         non200=int(data["non200"]),
         socket_errors=int(data["socket_errors"]),
+        max_ms=float(data.get("max_ms", 0.0)),
     )
 
 
@@ -581,7 +584,8 @@ def render(
         f"- Machine: {box['cpu']}, {box['cores']} cores, {box['memory']}; {box['os']}.",
         f"- Python: {box['python']}; {box['packages']}.",
         f"- Servers: both started by `bench/serve.py` with the options of `python -m app`, "
-        f"{args.workers} uvicorn workers each, on {HOST}.",
+        f"{args.workers} uvicorn workers each, event loop {Settings().event_loop} "
+        f"(`EVENT_LOOP`), on {HOST}.",
         f"- Load: {'wrk' + wrk_version + ' (1 thread, Lua counts non-200)' if tool == 'wrk' else 'bench/loadgen.py (asyncio, keep-alive)'} "
         f"in its own process, {args.seconds} s per line after a 1 s warm-up, at most "
         f"{args.max_requests:,} requests per line. The load generator shares the 2 cores with the servers.",

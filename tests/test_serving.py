@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import os
@@ -30,6 +31,21 @@ def test_defaults_serve_one_worker_on_loopback() -> None:
     assert options["root_path"] == ""
     assert options["proxy_headers"] is True
     assert options["forwarded_allow_ips"] == "127.0.0.1"
+    # asyncio, not uvicorn's "auto" (uvloop when installed): bench/fairness.py.
+    assert options["loop"] == "asyncio"
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_event_loop_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, loop: str) -> None:
+    monkeypatch.setenv("EVENT_LOOP", loop)
+    assert uvicorn_options(Settings())["loop"] == loop
+
+
+@pytest.mark.parametrize("value", ["auto", "trio", ""])
+def test_an_unknown_event_loop_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Settings(event_loop=value)
+    assert "event_loop" in str(exc.value)
 
 
 def test_environment_sets_port_workers_and_root_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,6 +165,36 @@ def test_each_worker_listens_on_its_own_socket_and_connections_reach_both() -> N
             server.wait()
         assert server.stdout is not None
         server.stdout.close()
+
+
+@pytest.mark.skipif(not serving.reuse_port_supported(), reason="SO_REUSEPORT balancing is Linux's")
+def test_connections_accepted_by_asyncio_on_a_worker_socket_have_tcp_nodelay() -> None:
+    # asyncio turns Nagle off only for sockets that name IPPROTO_TCP; with it on, an answer
+    # written as head then body waited for the client's delayed ACK (~40 ms each).
+    sock = serving.reuse_port_socket("127.0.0.1", 0)
+    assert sock.proto == socket.IPPROTO_TCP
+    seen: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            accepted = transport.get_extra_info("socket")
+            seen.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        port = sock.getsockname()[1]
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(200):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(accept_one())
+    assert seen and seen[0] != 0
 
 
 @pytest.mark.skipif(not serving.reuse_port_supported(), reason="SO_REUSEPORT balancing is Linux's")
