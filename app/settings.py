@@ -131,8 +131,8 @@ class Settings(BaseSettings):
     event_loop: Literal["asyncio", "uvloop"] = Field(
         default="asyncio",
         description="Event loop of each uvicorn worker. Python's asyncio serves saturated "
-        "connections in turn; uvloop answers a bare endpoint faster but, once a worker is "
-        "busy computing, leaves some connections waiting 10-30 times as long as the median "
+        "connections in turn; uvloop answers cached routes faster but, once a worker is "
+        "saturated, leaves some connections waiting 10-20 times as long as the median "
         "(bench/fairness.py, docs/performance.md).",
     )
     access_log: bool = Field(
