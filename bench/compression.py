@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for bench.*
 
-from bench.harness import PER_TOKEN, ROOT, machine
+from bench.harness import PER_TOKEN, ROOT, machine, write_section
 
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- compression:start -->", "<!-- compression:end -->"
@@ -192,22 +192,13 @@ def table(repeats: int) -> str:
     return "\n".join(head + lines).rstrip()
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{DOC}: markers {START} and {END} are missing")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{section}\n{END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     repeats = int(args[0]) if args else 300
     section = table(repeats)
     print(section)
     if "--write-doc" in sys.argv:
-        write_doc(section)
+        write_section(DOC, START, END, section)
         print(f"\nwrote {DOC.relative_to(ROOT)}", file=sys.stderr)
 
 

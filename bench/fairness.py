@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for bench.*
 
-from bench.harness import ROOT, Server, machine
+from bench.harness import ROOT, Server, machine, write_section
 from bench.run import BARE, FRAGMENT, FRAGMENT_MISS, ROUTES, Load, run_load
 
 DOC = ROOT / "docs" / "performance.md"
@@ -81,15 +81,6 @@ def table(results: dict[tuple[str, str, int], Load], conns: list[int], command: 
     return "\n".join(lines)
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{DOC}: markers {START} and {END} are missing")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{section}\n{END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -106,7 +97,7 @@ def main() -> None:
     section = table(results, conns, command.strip())
     print(section)
     if args.write_doc:
-        write_doc(section)
+        write_section(DOC, START, END, section)
         print(f"\nwrote {DOC.relative_to(ROOT)}", file=sys.stderr)
 
 

@@ -307,5 +307,15 @@ def _memory() -> str:
     return "unknown"
 
 
+def write_section(doc: Path, start: str, end: str, section: str) -> None:
+    """Replace what stands between the markers `start` and `end` in `doc` with `section`."""
+    text = doc.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        raise SystemExit(f"{doc}: markers {start} and {end} are missing")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(f"{head}{start}\n{section}\n{end}{tail}", encoding="utf-8")
+
+
 def dumps(data: object) -> str:
     return json.dumps(data, indent=2, sort_keys=True)

@@ -46,6 +46,7 @@ from bench.harness import (
     median,
     percentile,
     request,
+    write_section,
 )
 
 DOC = ROOT / "docs" / "performance.md"
@@ -605,12 +606,9 @@ def render(
 
 
 def write_doc(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Performance\n\n{START}\n{END}\n"
-    if START not in text or END not in text:
-        raise SystemExit(f"{DOC}: markers {START} and {END} are missing")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{section}\n{END}{tail}", encoding="utf-8")
+    if not DOC.exists():
+        DOC.write_text(f"# Performance\n\n{START}\n{END}\n", encoding="utf-8")
+    write_section(DOC, START, END, section)
 
 
 if __name__ == "__main__":

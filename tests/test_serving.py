@@ -175,20 +175,20 @@ def test_connections_accepted_by_asyncio_on_a_worker_socket_have_tcp_nodelay() -
     assert sock.proto == socket.IPPROTO_TCP
     seen: list[int] = []
 
-    class Probe(asyncio.Protocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            accepted = transport.get_extra_info("socket")
-            seen.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-            transport.close()
-
     async def accept_one() -> None:
+        accepted = asyncio.Event()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                conn = transport.get_extra_info("socket")
+                seen.append(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+                accepted.set()
+
         server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
         port = sock.getsockname()[1]
         _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        for _ in range(200):
-            if seen:
-                break
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(accepted.wait(), timeout=5)
         writer.close()
         server.close()
         await server.wait_closed()
